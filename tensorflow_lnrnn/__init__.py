@@ -1,0 +1,12 @@
+"""Layer-normalized recurrent networks for Keras.
+
+Importing the package registers every public class with Keras under the
+package name ``LNRNN``, so ``keras.models.load_model`` needs no
+``custom_objects``.
+"""
+
+from tensorflow_lnrnn import rnn
+from tensorflow_lnrnn.rnn import LayerNormLSTMCell
+from tensorflow_lnrnn.version import __version__
+
+__all__ = ["LayerNormLSTMCell", "rnn", "__version__"]

@@ -1,0 +1,151 @@
+"""LSTM cell with layer normalization inside the recurrence."""
+
+from tensorflow_lnrnn.utils import types
+from tensorflow_lnrnn.utils.compat import dropout_masks, keras, ops, register_keras_serializable
+
+
+@register_keras_serializable(package="LNRNN")
+class LayerNormLSTMCell(keras.layers.LSTMCell):
+    """LSTM cell with layer normalization, a drop-in for `tfa.rnn.LayerNormLSTMCell`.
+
+    Layer normalization (Ba et al., 2016, https://arxiv.org/abs/1607.06450) is
+    applied at every time step, before the internal nonlinearities:
+
+        z = LN_kernel(x W) + LN_recurrent(h U) + b     # each LN over all 4 gates
+        i, f, g, o = split(z, 4)
+        c = LN_state(sigmoid(f) * c + sigmoid(i) * tanh(g))
+        h = sigmoid(o) * tanh(c)
+
+    As in TensorFlow Addons, the *normalized* carry is the state passed to the
+    next step. Arguments, defaults, weights (names and order) and outputs are
+    those of Addons 0.23's `LayerNormLSTMCell`, so its weights load unchanged.
+    Recurrent dropout follows Semeniuta et al. (https://arxiv.org/abs/1603.05118).
+
+    Example:
+
+    >>> inputs = np.random.random((30, 23, 9)).astype("float32")
+    >>> rnn = keras.layers.RNN(LayerNormLSTMCell(4), return_state=True)
+    >>> output, memory_state, carry_state = rnn(inputs)
+    >>> output.shape
+    (30, 4)
+
+    Args:
+      units: Positive integer, dimensionality of the output space.
+      activation: Activation for the cell input and the output (default `tanh`).
+        `None` means linear.
+      recurrent_activation: Activation for the gates (default `sigmoid`).
+      use_bias: Whether the cell uses a bias vector (added after normalization).
+      kernel_initializer, recurrent_initializer, bias_initializer: Initializers
+        of `kernel`, `recurrent_kernel` and `bias`.
+      unit_forget_bias: If True, add 1 to the forget gate bias at initialization
+        (and force `bias_initializer="zeros"` for it).
+      kernel_regularizer, recurrent_regularizer, bias_regularizer: Regularizers.
+      kernel_constraint, recurrent_constraint, bias_constraint: Constraints.
+      dropout: Fraction in [0, 1) of the inputs to drop.
+      recurrent_dropout: Fraction in [0, 1) of the recurrent state to drop.
+      norm_gamma_initializer: Initializer of the normalization gains.
+      norm_beta_initializer: Initializer of the normalization shifts.
+      norm_epsilon: Non-negative float added to the variance (default 1e-3).
+      **kwargs: Other `keras.layers.LSTMCell` / `Layer` arguments (`seed`,
+        `name`, `dtype`, ...).
+    """
+
+    @types.typechecked
+    def __init__(
+        self,
+        units: types.Integer,
+        activation: types.Activation = "tanh",
+        recurrent_activation: types.Activation = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: types.Initializer = "glorot_uniform",
+        recurrent_initializer: types.Initializer = "orthogonal",
+        bias_initializer: types.Initializer = "zeros",
+        unit_forget_bias: bool = True,
+        kernel_regularizer: types.Regularizer = None,
+        recurrent_regularizer: types.Regularizer = None,
+        bias_regularizer: types.Regularizer = None,
+        kernel_constraint: types.Constraint = None,
+        recurrent_constraint: types.Constraint = None,
+        bias_constraint: types.Constraint = None,
+        dropout: types.Number = 0.0,
+        recurrent_dropout: types.Number = 0.0,
+        norm_gamma_initializer: types.Initializer = "ones",
+        norm_beta_initializer: types.Initializer = "zeros",
+        norm_epsilon: types.Number = 1e-3,
+        **kwargs,
+    ):
+        # Keras silently clips a bad dropout rate into [0, 1]: refuse it instead.
+        kwargs.pop("implementation", None)  # Only the fused computation exists.
+        super().__init__(
+            types.check_positive_integer("units", units),
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            unit_forget_bias=unit_forget_bias,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=types.check_rate("dropout", dropout),
+            recurrent_dropout=types.check_rate("recurrent_dropout", recurrent_dropout),
+            **kwargs,
+        )
+        # One dropout mask for all four gates (as in Addons), not one per gate.
+        self.implementation = 2
+        self.dropout_mask_count = None
+        self.norm_gamma_initializer = keras.initializers.get(norm_gamma_initializer)
+        self.norm_beta_initializer = keras.initializers.get(norm_beta_initializer)
+        self.norm_epsilon = types.check_epsilon("norm_epsilon", norm_epsilon)
+        self.kernel_norm = self._create_norm_layer("kernel_norm")
+        self.recurrent_norm = self._create_norm_layer("recurrent_norm")
+        self.state_norm = self._create_norm_layer("state_norm")
+
+    def _create_norm_layer(self, name):
+        return keras.layers.LayerNormalization(
+            epsilon=self.norm_epsilon,
+            gamma_initializer=self.norm_gamma_initializer,
+            beta_initializer=self.norm_beta_initializer,
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+    def build(self, input_shape):
+        types.check_step_input_shape(self, input_shape)
+        super().build(input_shape)
+        for norm, size in (
+            (self.kernel_norm, 4 * self.units),
+            (self.recurrent_norm, 4 * self.units),
+            (self.state_norm, self.units),
+        ):
+            if not norm.built:
+                norm.build((None, size))
+
+    def call(self, inputs, states, training=False):
+        h_tm1, c_tm1 = states[0], states[1]
+        dp_mask, rec_dp_mask = dropout_masks(self, inputs, h_tm1, training)
+        if dp_mask is not None:
+            inputs = inputs * dp_mask
+        if rec_dp_mask is not None:
+            h_tm1 = h_tm1 * rec_dp_mask
+        z = self.kernel_norm(ops.matmul(inputs, self.kernel))
+        z = z + self.recurrent_norm(ops.matmul(h_tm1, self.recurrent_kernel))
+        if self.use_bias:
+            z = z + self.bias
+        c, o = self._compute_carry_and_output_fused(ops.split(z, 4, axis=-1), c_tm1)
+        c = self.state_norm(c)
+        h = o * self.activation(c)
+        return h, [h, c]
+
+    def get_config(self):
+        config = {
+            "implementation": self.implementation,
+            "norm_gamma_initializer": keras.initializers.serialize(self.norm_gamma_initializer),
+            "norm_beta_initializer": keras.initializers.serialize(self.norm_beta_initializer),
+            "norm_epsilon": self.norm_epsilon,
+        }
+        return {**super().get_config(), **config}

@@ -1,0 +1,36 @@
+"""Helpers shared by the test suites of every cell."""
+
+import numpy as np
+
+from tensorflow_lnrnn.utils.compat import keras
+
+
+def randomize_weights(layer, seed=0, scale=0.5):
+    """Sets every weight of a built layer to N(0, scale), so that gains, shifts
+    and biases all matter in a comparison. Returns the new weights."""
+    rng = np.random.default_rng(seed)
+    weights = [rng.normal(scale=scale, size=w.shape).astype("float32") for w in layer.get_weights()]
+    layer.set_weights(weights)
+    return weights
+
+
+def rnn_model(cell, input_shape, **rnn_kwargs):
+    """A functional model ``Input(input_shape) -> RNN(cell, **rnn_kwargs)``."""
+    inputs = keras.Input(shape=input_shape)
+    outputs = keras.layers.RNN(cell, **rnn_kwargs)(inputs)
+    return keras.Model(inputs, outputs)
+
+
+def as_list(outputs):
+    return [np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
+
+
+def assert_all_equal(actual, expected, atol=0.0):
+    """Compares (nested lists of) arrays; exact when ``atol`` is 0."""
+    actual, expected = as_list(actual), as_list(expected)
+    assert len(actual) == len(expected)
+    for a, e in zip(actual, expected):
+        if atol:
+            np.testing.assert_allclose(a, e, atol=atol, rtol=0)
+        else:
+            np.testing.assert_array_equal(a, e)

@@ -1,0 +1,80 @@
+"""Type aliases for constructor arguments, and a typeguard decorator.
+
+The aliases follow TensorFlow Addons' ``tensorflow_addons/utils/types.py`` so that
+every argument Addons accepted is accepted here.
+"""
+
+import functools
+import inspect
+from typing import Callable, Union
+
+import numpy as np
+import typeguard
+
+from tensorflow_lnrnn.utils.compat import keras
+
+Integer = Union[int, np.integer]
+Number = Union[float, int, np.floating, np.integer]
+Initializer = Union[None, dict, str, Callable, keras.initializers.Initializer]
+Regularizer = Union[None, dict, str, Callable, keras.regularizers.Regularizer]
+Constraint = Union[None, dict, str, Callable, keras.constraints.Constraint]
+Activation = Union[None, str, Callable]
+
+# typeguard 2.x raises TypeError; typeguard >= 3 raises TypeCheckError, which is
+# not a TypeError. Addons pins typeguard<3, so we support both, and callers get
+# a TypeError either way.
+_TYPE_ERRORS = tuple(
+    error for error in (getattr(typeguard, "TypeCheckError", None),) if error is not None
+)
+
+
+def typechecked(function):
+    """``typeguard.typechecked`` that always raises ``TypeError``."""
+    checked = typeguard.typechecked(function)
+    if not _TYPE_ERRORS:
+        return checked
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return checked(*args, **kwargs)
+        except _TYPE_ERRORS as error:
+            raise TypeError(f"{function.__qualname__}: {error}") from None
+
+    # Keras reads constructor argument names with inspect.getfullargspec, which
+    # honours __signature__ but not __wrapped__.
+    wrapper.__signature__ = inspect.signature(function)
+    return wrapper
+
+
+def check_positive_integer(name, value):
+    if isinstance(value, bool) or value <= 0:
+        raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def check_rate(name, value):
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"`{name}` must be in [0, 1), got {value!r}.")
+    return float(value)
+
+
+def check_epsilon(name, value):
+    if not value >= 0.0:  # also refuses NaN
+        raise ValueError(f"`{name}` must be a non-negative float, got {value!r}.")
+    return float(value)
+
+
+def check_step_input_shape(cell, input_shape):
+    """Refuses a step input that is not (batch, features), with a clear message.
+
+    Inside `keras.layers.RNN` this catches sequences without a time axis (rank
+    2) and inputs of rank > 3, which would otherwise fail deep inside TF ops or,
+    worse, broadcast silently.
+    """
+    if len(input_shape) != 2:
+        raise ValueError(
+            f"{type(cell).__name__} expects each time step to be a 2D tensor "
+            "(batch, features), i.e. `keras.layers.RNN` inputs of shape "
+            f"(batch, time, features). Received a step input of shape {tuple(input_shape)}."
+        )

@@ -1,0 +1,30 @@
+"""The cells under test: one line per cell family.
+
+Every behaviour and serialization test is parametrized over ``CELL_CASES``, so
+a new cell gets the whole test matrix by adding one entry here.
+"""
+
+import dataclasses
+from typing import Callable
+
+import tensorflow_lnrnn as lnrnn
+from tests import numpy_reference
+
+
+@dataclasses.dataclass(frozen=True)
+class CellCase:
+    id: str
+    cell_class: type
+    reference_step: Callable  # numpy_reference.*_step
+    num_states: int
+
+    def make(self, units=4, **kwargs):
+        return self.cell_class(units, **kwargs)
+
+    def __str__(self):
+        return self.id
+
+
+CELL_CASES = [
+    CellCase("lstm", lnrnn.LayerNormLSTMCell, numpy_reference.lstm_step, num_states=2),
+]

@@ -1,0 +1,75 @@
+"""Independent NumPy implementations of the cells, written from DESIGN.md.
+
+They share no code with the package: tests compare the package against them.
+Each ``*_step`` takes one time step's input (B, D), the list of states, the
+cell's weights in ``cell.get_weights()`` order and the cell's config, and
+returns ``(output, new_states)``.
+"""
+
+import numpy as np
+
+ACTIVATIONS = {
+    None: lambda x: x,
+    "linear": lambda x: x,
+    "tanh": np.tanh,
+    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+    "relu": lambda x: np.maximum(x, 0.0),
+    "softsign": lambda x: x / (1.0 + np.abs(x)),
+}
+
+
+def activation(name):
+    if isinstance(name, dict):  # a serialized activation
+        name = name.get("config", name.get("class_name"))
+    return ACTIVATIONS[name]
+
+
+def layer_norm(v, gamma, beta, epsilon):
+    mean = v.mean(axis=-1, keepdims=True)
+    variance = v.var(axis=-1, keepdims=True)
+    out = gamma * (v - mean) / np.sqrt(variance + epsilon)
+    return out if beta is None else out + beta
+
+
+def lstm_step(x, states, weights, config):
+    h, c = states
+    weights = list(weights)
+    kernel, recurrent_kernel = weights.pop(0), weights.pop(0)
+    bias = weights.pop(0) if config["use_bias"] else 0.0
+    k_gamma, k_beta, r_gamma, r_beta, s_gamma, s_beta = weights
+    eps = config["norm_epsilon"]
+    act, rec_act = activation(config["activation"]), activation(config["recurrent_activation"])
+    z = layer_norm(x @ kernel, k_gamma, k_beta, eps)
+    z = z + layer_norm(h @ recurrent_kernel, r_gamma, r_beta, eps) + bias
+    i, f, g, o = np.split(z, 4, axis=-1)
+    c = rec_act(f) * c + rec_act(i) * act(g)
+    c = layer_norm(c, s_gamma, s_beta, eps)
+    h = rec_act(o) * act(c)
+    return h, [h, c]
+
+
+def run_sequence(step, weights, config, inputs, initial_states, mask=None, go_backwards=False):
+    """Runs ``step`` over (B, T, D) inputs with Keras RNN semantics.
+
+    Masked steps output the previous output and keep the previous states.
+    With ``go_backwards`` the sequence (and mask) is read last step first, and
+    the outputs come back in that processing order, as Keras returns them.
+    Returns ``(sequences, final_states)``.
+    """
+    inputs = np.asarray(inputs, dtype="float64")
+    states = [np.asarray(s, dtype="float64") for s in initial_states]
+    weights = [np.asarray(w, dtype="float64") for w in weights]
+    steps = range(inputs.shape[1])
+    if go_backwards:
+        steps = reversed(steps)
+    previous_output = np.zeros_like(states[0])
+    outputs = []
+    for t in steps:
+        output, new_states = step(inputs[:, t], states, weights, config)
+        if mask is not None:
+            keep = np.asarray(mask)[:, t, None].astype(bool)
+            output = np.where(keep, output, previous_output)
+            new_states = [np.where(keep, n, s) for n, s in zip(new_states, states)]
+        outputs.append(output)
+        states, previous_output = new_states, output
+    return np.stack(outputs, axis=1), states
