@@ -1,6 +1,7 @@
 """tensorflow_lnrnn: layer-normalized recurrent cells and layers for Keras."""
 
 import os
+import sysconfig
 
 from setuptools import find_packages, setup
 
@@ -14,17 +15,27 @@ def read_version():
     return scope["__version__"]
 
 
+TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly")
+
+
 def tensorflow_requirement():
-    # Do not force the (large, CUDA) `tensorflow` wheel on machines that have
-    # `tensorflow-cpu` already; either one satisfies us.
+    """`<the installed TensorFlow distribution> >= 2.16`, else `tensorflow>=2.16`.
+
+    Requiring plain `tensorflow` where `tensorflow-cpu` is installed would make
+    pip install a second, conflicting TensorFlow on top of it. pip builds the
+    metadata in an isolated environment that hides the target's packages from
+    `sys.path`, so look in the interpreter's own site-packages directly.
+    """
     from importlib import metadata
 
-    for distribution in ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly"):
-        try:
-            metadata.version(distribution)
+    site_dirs = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    installed = {
+        (dist.metadata["Name"] or "").lower().replace("_", "-")
+        for dist in metadata.distributions(path=sorted(site_dirs))
+    }
+    for distribution in TENSORFLOW_DISTRIBUTIONS:
+        if distribution in installed:
             return f"{distribution}>=2.16"
-        except metadata.PackageNotFoundError:
-            continue
     return "tensorflow>=2.16"
 
 
