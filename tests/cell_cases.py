@@ -17,6 +17,7 @@ class CellCase:
     cell_class: type
     reference_step: Callable  # numpy_reference.*_step
     num_states: int
+    epsilon_argument: str  # the name of the cell's normalization epsilon
 
     def make(self, units=4, **kwargs):
         return self.cell_class(units, **kwargs)
@@ -26,5 +27,6 @@ class CellCase:
 
 
 CELL_CASES = [
-    CellCase("lstm", lnrnn.LayerNormLSTMCell, numpy_reference.lstm_step, num_states=2),
+    CellCase("lstm", lnrnn.LayerNormLSTMCell, numpy_reference.lstm_step, 2, "norm_epsilon"),
+    CellCase("simple_rnn", lnrnn.LayerNormSimpleRNNCell, numpy_reference.simple_rnn_step, 1, "layernorm_epsilon"),
 ]

@@ -24,6 +24,13 @@ def _seed_and_clean_state():
     keras.backend.clear_session()
 
 
+@pytest.fixture(scope="session")
+def mirrored_strategy():
+    """One MirroredStrategy over the two logical CPUs for the whole session
+    (separate instances in one process can collide on collective keys)."""
+    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(42)

@@ -48,6 +48,17 @@ def lstm_step(x, states, weights, config):
     return h, [h, c]
 
 
+def simple_rnn_step(x, states, weights, config):
+    (h,) = states
+    weights = list(weights)
+    kernel, recurrent_kernel = weights.pop(0), weights.pop(0)
+    bias = weights.pop(0) if config["use_bias"] else 0.0
+    (gamma,) = weights
+    net = layer_norm(x @ kernel + h @ recurrent_kernel, gamma, None, config["layernorm_epsilon"])
+    h = activation(config["activation"])(net + bias)
+    return h, [h]
+
+
 def run_sequence(step, weights, config, inputs, initial_states, mask=None, go_backwards=False):
     """Runs ``step`` over (B, T, D) inputs with Keras RNN semantics.
 

@@ -1,5 +1,6 @@
 """Layer-normalized recurrent cells and layers."""
 
 from tensorflow_lnrnn.rnn.layer_norm_lstm_cell import LayerNormLSTMCell
+from tensorflow_lnrnn.rnn.layer_norm_simple_rnn_cell import LayerNormSimpleRNNCell
 
-__all__ = ["LayerNormLSTMCell"]
+__all__ = ["LayerNormLSTMCell", "LayerNormSimpleRNNCell"]

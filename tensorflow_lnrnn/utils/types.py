@@ -31,16 +31,17 @@ _TYPE_ERRORS = tuple(
 def typechecked(function):
     """``typeguard.typechecked`` that always raises ``TypeError``."""
     checked = typeguard.typechecked(function)
-    if not _TYPE_ERRORS:
-        return checked
+    if _TYPE_ERRORS:
 
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return checked(*args, **kwargs)
-        except _TYPE_ERRORS as error:
-            raise TypeError(f"{function.__qualname__}: {error}") from None
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            try:
+                return checked(*args, **kwargs)
+            except _TYPE_ERRORS as error:
+                raise TypeError(f"{function.__qualname__}: {error}") from None
 
+    else:  # typeguard 2 already raises TypeError, from its own (*args, **kwargs) wrapper.
+        wrapper = checked
     # Keras reads constructor argument names with inspect.getfullargspec, which
     # honours __signature__ but not __wrapped__.
     wrapper.__signature__ = inspect.signature(function)

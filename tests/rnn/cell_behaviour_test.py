@@ -230,7 +230,7 @@ def test_jit_compile_predict_and_train(case, inputs, rng):
     assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
 
 
-def test_mirrored_strategy_matches_single_device(case, inputs, rng):
+def test_mirrored_strategy_matches_single_device(case, inputs, rng, mirrored_strategy):
     targets = rng.normal(size=(BATCH + 1, UNITS)).astype("float32")
     inputs = np.concatenate([inputs, inputs[:1] * -1.0])  # an even global batch
 
@@ -242,10 +242,9 @@ def test_mirrored_strategy_matches_single_device(case, inputs, rng):
         model.fit(inputs, targets, epochs=2, batch_size=BATCH + 1, shuffle=False, verbose=0)
         return model.get_weights()
 
-    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    assert mirrored.num_replicas_in_sync == 2
+    assert mirrored_strategy.num_replicas_in_sync == 2
     single = train(tf.distribute.get_strategy())
-    distributed = train(mirrored)
+    distributed = train(mirrored_strategy)
     initial = randomize_weights(rnn_model(case.make(UNITS), (TIME, INPUT_DIM)))
     assert not np.allclose(single[0], initial[0])  # training moved the weights
     for a, b in zip(distributed, single):

@@ -3,10 +3,8 @@
 import inspect
 
 import numpy as np
-import pytest
 
 from tensorflow_lnrnn import LayerNormLSTMCell
-from tensorflow_lnrnn.utils.compat import keras
 
 # Addons 0.23's signature, read off tensorflow_addons/rnn/layer_norm_lstm_cell.py.
 ADDONS_DEFAULTS = {
@@ -71,56 +69,3 @@ def test_no_bias():
     cell = LayerNormLSTMCell(2, use_bias=False)
     cell.build((None, 3))
     assert cell.bias is None and len(cell.weights) == 8
-
-
-def test_numpy_and_integer_like_arguments_are_accepted():
-    cell = LayerNormLSTMCell(np.int64(3), norm_epsilon=np.float32(1e-4), dropout=0)
-    assert cell.units == 3 and isinstance(cell.units, int)
-    assert isinstance(cell.norm_epsilon, float)
-    assert cell.get_config()["norm_epsilon"] == pytest.approx(1e-4)
-
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"units": "8"},
-        {"units": 4.0},
-        {"units": 4, "norm_epsilon": "x"},
-        {"units": 4, "activation": 3},
-        {"units": 4, "use_bias": "yes"},
-        {"units": 4, "kernel_initializer": 1},
-    ],
-    ids=lambda kwargs: "-".join(f"{k}={v!r}" for k, v in kwargs.items()),
-)
-def test_wrong_types_raise_type_error(kwargs):
-    with pytest.raises(TypeError):
-        LayerNormLSTMCell(**kwargs)
-
-
-@pytest.mark.parametrize(
-    "kwargs, argument",
-    [
-        ({"units": 0}, "units"),
-        ({"units": -1}, "units"),
-        ({"units": True}, "units"),
-        ({"units": 4, "dropout": 1.5}, "dropout"),
-        ({"units": 4, "dropout": -0.1}, "dropout"),
-        ({"units": 4, "recurrent_dropout": 1.0}, "recurrent_dropout"),
-        ({"units": 4, "norm_epsilon": -1}, "norm_epsilon"),
-        ({"units": 4, "norm_epsilon": float("nan")}, "norm_epsilon"),
-    ],
-)
-def test_bad_values_raise_value_error_naming_the_argument(kwargs, argument):
-    with pytest.raises(ValueError, match=f"`{argument}`"):
-        LayerNormLSTMCell(**kwargs)
-
-
-def test_unknown_activation_is_a_clear_error():
-    with pytest.raises(ValueError, match="no_such_activation"):
-        LayerNormLSTMCell(4, activation="no_such_activation")
-
-
-def test_registered_under_lnrnn_package():
-    objects = keras.utils.get_custom_objects()
-    assert objects["LNRNN>LayerNormLSTMCell"] is LayerNormLSTMCell
-    assert keras.saving.get_registered_name(LayerNormLSTMCell) == "LNRNN>LayerNormLSTMCell"

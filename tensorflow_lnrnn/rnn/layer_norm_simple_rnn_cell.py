@@ -1,0 +1,130 @@
+"""Simple RNN cell with layer normalization inside the recurrence."""
+
+from tensorflow_lnrnn.utils import types
+from tensorflow_lnrnn.utils.compat import dropout_masks, keras, ops, register_keras_serializable
+
+
+@register_keras_serializable(package="LNRNN")
+class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
+    """Simple RNN cell with layer normalization, a drop-in for `tfa.rnn.LayerNormSimpleRNNCell`.
+
+    The whole pre-activation is normalized with a scale-only layer normalization
+    (a gain `gamma`, no shift); the bias is added after the normalization and
+    plays the shift's role (Ba et al., 2016, https://arxiv.org/abs/1607.06450):
+
+        h = activation(LN_gamma(x W + h U) + b)
+
+    Arguments, defaults, weights (`kernel`, `recurrent_kernel`, `bias`, `gamma`,
+    in that order), `get_config()` keys and outputs are those of Addons 0.23's
+    `LayerNormSimpleRNNCell`.
+
+    Example:
+
+    >>> inputs = np.random.random((32, 10, 8)).astype("float32")
+    >>> rnn = keras.layers.RNN(LayerNormSimpleRNNCell(4), return_state=True)
+    >>> output, final_state = rnn(inputs)
+    >>> output.shape
+    (32, 4)
+
+    Args:
+      units: Positive integer, dimensionality of the output space.
+      activation: Activation (default `tanh`); `None` means linear.
+      use_bias: Whether to add a bias vector after the normalization.
+      layernorm_epsilon: Non-negative float added to the variance (default 1e-5).
+      kernel_initializer, recurrent_initializer, bias_initializer,
+        gamma_initializer: Initializers of `kernel`, `recurrent_kernel`, `bias`
+        and the normalization gain `gamma` (default `ones`).
+      kernel_regularizer, recurrent_regularizer, bias_regularizer,
+        gamma_regularizer: Regularizers.
+      kernel_constraint, recurrent_constraint, bias_constraint,
+        gamma_constraint: Constraints.
+      dropout: Fraction in [0, 1) of the inputs to drop.
+      recurrent_dropout: Fraction in [0, 1) of the recurrent state to drop.
+      **kwargs: Other `keras.layers.SimpleRNNCell` / `Layer` arguments.
+    """
+
+    @types.typechecked
+    def __init__(
+        self,
+        units: types.Integer,
+        activation: types.Activation = "tanh",
+        use_bias: bool = True,
+        layernorm_epsilon: types.Number = 1e-05,
+        kernel_initializer: types.Initializer = "glorot_uniform",
+        recurrent_initializer: types.Initializer = "orthogonal",
+        bias_initializer: types.Initializer = "zeros",
+        gamma_initializer: types.Initializer = "ones",
+        kernel_regularizer: types.Regularizer = None,
+        recurrent_regularizer: types.Regularizer = None,
+        bias_regularizer: types.Regularizer = None,
+        gamma_regularizer: types.Regularizer = None,
+        kernel_constraint: types.Constraint = None,
+        recurrent_constraint: types.Constraint = None,
+        bias_constraint: types.Constraint = None,
+        gamma_constraint: types.Constraint = None,
+        dropout: types.Number = 0.0,
+        recurrent_dropout: types.Number = 0.0,
+        **kwargs,
+    ):
+        super().__init__(
+            types.check_positive_integer("units", units),
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=types.check_rate("dropout", dropout),
+            recurrent_dropout=types.check_rate("recurrent_dropout", recurrent_dropout),
+            **kwargs,
+        )
+        self.layernorm = keras.layers.LayerNormalization(
+            axis=-1,
+            epsilon=types.check_epsilon("layernorm_epsilon", layernorm_epsilon),
+            center=False,
+            scale=True,
+            gamma_initializer=gamma_initializer,
+            gamma_regularizer=gamma_regularizer,
+            gamma_constraint=gamma_constraint,
+            dtype=self.dtype_policy,
+            name="layernorm",
+        )
+
+    def build(self, input_shape):
+        types.check_step_input_shape(self, input_shape)
+        super().build(input_shape)
+        if not self.layernorm.built:
+            self.layernorm.build((None, self.units))
+
+    def call(self, inputs, states, training=False):
+        nested = isinstance(states, (list, tuple))
+        prev_output = states[0] if nested else states
+        dp_mask, rec_dp_mask = dropout_masks(self, inputs, prev_output, training)
+        if dp_mask is not None:
+            inputs = inputs * dp_mask
+        if rec_dp_mask is not None:
+            prev_output = prev_output * rec_dp_mask
+        net = ops.matmul(inputs, self.kernel) + ops.matmul(prev_output, self.recurrent_kernel)
+        output = self.layernorm(net)
+        if self.bias is not None:  # after the normalization: it is the shift
+            output = output + self.bias
+        if self.activation is not None:
+            output = self.activation(output)
+        return output, [output] if nested else output
+
+    def get_config(self):
+        config = super().get_config()
+        del config["name"]  # As Addons does: its config has no name.
+        norm = self.layernorm
+        config.update(
+            layernorm_epsilon=norm.epsilon,
+            gamma_initializer=keras.initializers.serialize(norm.gamma_initializer),
+            gamma_regularizer=keras.regularizers.serialize(norm.gamma_regularizer),
+            gamma_constraint=keras.constraints.serialize(norm.gamma_constraint),
+        )
+        return config
