@@ -6,7 +6,13 @@ package name ``LNRNN``, so ``keras.models.load_model`` needs no
 """
 
 from tensorflow_lnrnn import rnn
-from tensorflow_lnrnn.rnn import LayerNormLSTMCell, LayerNormSimpleRNNCell
+from tensorflow_lnrnn.rnn import LayerNormGRUCell, LayerNormLSTMCell, LayerNormSimpleRNNCell
 from tensorflow_lnrnn.version import __version__
 
-__all__ = ["LayerNormLSTMCell", "LayerNormSimpleRNNCell", "rnn", "__version__"]
+__all__ = [
+    "LayerNormGRUCell",
+    "LayerNormLSTMCell",
+    "LayerNormSimpleRNNCell",
+    "rnn",
+    "__version__",
+]

@@ -28,5 +28,6 @@ class CellCase:
 
 CELL_CASES = [
     CellCase("lstm", lnrnn.LayerNormLSTMCell, numpy_reference.lstm_step, 2, "norm_epsilon"),
+    CellCase("gru", lnrnn.LayerNormGRUCell, numpy_reference.gru_step, 1, "norm_epsilon"),
     CellCase("simple_rnn", lnrnn.LayerNormSimpleRNNCell, numpy_reference.simple_rnn_step, 1, "layernorm_epsilon"),
 ]

@@ -48,6 +48,26 @@ def lstm_step(x, states, weights, config):
     return h, [h, c]
 
 
+def gru_step(x, states, weights, config):
+    """DESIGN.md's LayerNormGRUCell, reset_after=True, gate order z, r, h."""
+    (h,) = states
+    weights = list(weights)
+    kernel, recurrent_kernel = weights.pop(0), weights.pop(0)
+    bias = weights.pop(0) if config["use_bias"] else np.zeros((2, kernel.shape[1]))
+    k_gamma, k_beta, r_gamma, r_beta = weights
+    eps = config["norm_epsilon"]
+    act, rec_act = activation(config["activation"]), activation(config["recurrent_activation"])
+    xz = layer_norm(x @ kernel, k_gamma, k_beta, eps) + bias[0]
+    hz = layer_norm(h @ recurrent_kernel, r_gamma, r_beta, eps) + bias[1]
+    x_z, x_r, x_h = np.split(xz, 3, axis=-1)
+    h_z, h_r, h_h = np.split(hz, 3, axis=-1)
+    z = rec_act(x_z + h_z)
+    r = rec_act(x_r + h_r)
+    candidate = act(x_h + r * h_h)
+    h = z * h + (1.0 - z) * candidate
+    return h, [h]
+
+
 def simple_rnn_step(x, states, weights, config):
     (h,) = states
     weights = list(weights)

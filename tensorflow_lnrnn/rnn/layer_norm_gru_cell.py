@@ -1,0 +1,155 @@
+"""GRU cell with layer normalization inside the recurrence."""
+
+from tensorflow_lnrnn.utils import types
+from tensorflow_lnrnn.utils.compat import dropout_masks, keras, ops, register_keras_serializable
+
+
+@register_keras_serializable(package="LNRNN")
+class LayerNormGRUCell(keras.layers.GRUCell):
+    """GRU cell with layer normalization of its input and recurrent projections.
+
+    Neither Keras nor TensorFlow Addons has one. With Keras's gate order
+    (z, r, h) and `reset_after=True`, at every step:
+
+        xz = LN_kernel(x W) + b_input          # LN over all 3 gates
+        hz = LN_recurrent(h U) + b_recurrent   # LN over all 3 gates
+        z = sigmoid(xz_z + hz_z);  r = sigmoid(xz_r + hz_r)
+        hh = tanh(xz_h + r * hz_h)
+        h = z * h + (1 - z) * hh
+
+    The weights keep `keras.layers.GRUCell`'s names and shapes (`kernel`,
+    `recurrent_kernel`, `bias` of shape (2, 3 * units)), followed by the
+    `kernel_norm` and `recurrent_norm` gains and shifts, so a trained
+    `keras.layers.GRU`'s weights load into it unchanged.
+
+    `reset_after=False` is refused: there the reset gate multiplies the state
+    *before* the recurrent projection of the candidate, so that projection
+    cannot be normalized together with the other two gates.
+
+    Example:
+
+    >>> inputs = np.random.random((32, 10, 8)).astype("float32")
+    >>> rnn = keras.layers.RNN(LayerNormGRUCell(4), return_state=True)
+    >>> output, final_state = rnn(inputs)
+    >>> output.shape
+    (32, 4)
+
+    Args:
+      units: Positive integer, dimensionality of the output space.
+      activation: Activation of the candidate state (default `tanh`).
+      recurrent_activation: Activation of the gates (default `sigmoid`).
+      use_bias: Whether to add the input and recurrent biases after normalizing.
+      kernel_initializer, recurrent_initializer, bias_initializer: Initializers.
+      kernel_regularizer, recurrent_regularizer, bias_regularizer: Regularizers.
+      kernel_constraint, recurrent_constraint, bias_constraint: Constraints.
+      dropout: Fraction in [0, 1) of the inputs to drop.
+      recurrent_dropout: Fraction in [0, 1) of the recurrent state to drop.
+      reset_after: Must be True (the Keras default); see above.
+      norm_gamma_initializer: Initializer of the normalization gains.
+      norm_beta_initializer: Initializer of the normalization shifts.
+      norm_epsilon: Non-negative float added to the variance (default 1e-3).
+      **kwargs: Other `keras.layers.GRUCell` / `Layer` arguments (`seed`, ...).
+    """
+
+    @types.typechecked
+    def __init__(
+        self,
+        units: types.Integer,
+        activation: types.Activation = "tanh",
+        recurrent_activation: types.Activation = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: types.Initializer = "glorot_uniform",
+        recurrent_initializer: types.Initializer = "orthogonal",
+        bias_initializer: types.Initializer = "zeros",
+        kernel_regularizer: types.Regularizer = None,
+        recurrent_regularizer: types.Regularizer = None,
+        bias_regularizer: types.Regularizer = None,
+        kernel_constraint: types.Constraint = None,
+        recurrent_constraint: types.Constraint = None,
+        bias_constraint: types.Constraint = None,
+        dropout: types.Number = 0.0,
+        recurrent_dropout: types.Number = 0.0,
+        reset_after: bool = True,
+        norm_gamma_initializer: types.Initializer = "ones",
+        norm_beta_initializer: types.Initializer = "zeros",
+        norm_epsilon: types.Number = 1e-3,
+        **kwargs,
+    ):
+        if not reset_after:
+            raise ValueError(
+                "LayerNormGRUCell supports only `reset_after=True` (the Keras default): "
+                "with `reset_after=False` the reset gate is applied before the recurrent "
+                "projection, which then cannot be layer-normalized over all three gates."
+            )
+        kwargs.pop("implementation", None)  # Only the fused computation exists.
+        super().__init__(
+            types.check_positive_integer("units", units),
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=types.check_rate("dropout", dropout),
+            recurrent_dropout=types.check_rate("recurrent_dropout", recurrent_dropout),
+            reset_after=True,
+            **kwargs,
+        )
+        # One dropout mask for all three gates, not one per gate.
+        self.implementation = 2
+        self.dropout_mask_count = None
+        self.norm_gamma_initializer = keras.initializers.get(norm_gamma_initializer)
+        self.norm_beta_initializer = keras.initializers.get(norm_beta_initializer)
+        self.norm_epsilon = types.check_epsilon("norm_epsilon", norm_epsilon)
+        self.kernel_norm = self._create_norm_layer("kernel_norm")
+        self.recurrent_norm = self._create_norm_layer("recurrent_norm")
+
+    def _create_norm_layer(self, name):
+        return keras.layers.LayerNormalization(
+            epsilon=self.norm_epsilon,
+            gamma_initializer=self.norm_gamma_initializer,
+            beta_initializer=self.norm_beta_initializer,
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+    def build(self, input_shape):
+        types.check_step_input_shape(self, input_shape)
+        super().build(input_shape)
+        for norm in (self.kernel_norm, self.recurrent_norm):
+            if not norm.built:
+                norm.build((None, 3 * self.units))
+
+    def call(self, inputs, states, training=False):
+        nested = isinstance(states, (list, tuple))
+        h_tm1 = states[0] if nested else states
+        dp_mask, rec_dp_mask = dropout_masks(self, inputs, h_tm1, training)
+        if dp_mask is not None:
+            inputs = inputs * dp_mask
+        recurrent_input = h_tm1 if rec_dp_mask is None else h_tm1 * rec_dp_mask
+        x = self.kernel_norm(ops.matmul(inputs, self.kernel))
+        r = self.recurrent_norm(ops.matmul(recurrent_input, self.recurrent_kernel))
+        if self.use_bias:
+            x = x + self.bias[0]
+            r = r + self.bias[1]
+        x_z, x_r, x_h = ops.split(x, 3, axis=-1)
+        r_z, r_r, r_h = ops.split(r, 3, axis=-1)
+        z = self.recurrent_activation(x_z + r_z)
+        reset = self.recurrent_activation(x_r + r_r)
+        hh = self.activation(x_h + reset * r_h)
+        h = z * h_tm1 + (1 - z) * hh
+        return h, [h] if nested else h
+
+    def get_config(self):
+        config = {
+            "norm_gamma_initializer": keras.initializers.serialize(self.norm_gamma_initializer),
+            "norm_beta_initializer": keras.initializers.serialize(self.norm_beta_initializer),
+            "norm_epsilon": self.norm_epsilon,
+        }
+        return {**super().get_config(), **config}
