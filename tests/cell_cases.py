@@ -8,6 +8,7 @@ import dataclasses
 from typing import Callable
 
 import tensorflow_lnrnn as lnrnn
+from tensorflow_lnrnn.utils.compat import keras
 from tests import numpy_reference
 
 
@@ -18,6 +19,7 @@ class CellCase:
     reference_step: Callable  # numpy_reference.*_step
     num_states: int
     epsilon_argument: str  # the name of the cell's normalization epsilon
+    keras_cell_class: type  # the plain Keras cell whose weights ours extends
 
     def make(self, units=4, **kwargs):
         return self.cell_class(units, **kwargs)
@@ -27,7 +29,14 @@ class CellCase:
 
 
 CELL_CASES = [
-    CellCase("lstm", lnrnn.LayerNormLSTMCell, numpy_reference.lstm_step, 2, "norm_epsilon"),
-    CellCase("gru", lnrnn.LayerNormGRUCell, numpy_reference.gru_step, 1, "norm_epsilon"),
-    CellCase("simple_rnn", lnrnn.LayerNormSimpleRNNCell, numpy_reference.simple_rnn_step, 1, "layernorm_epsilon"),
+    CellCase("lstm", lnrnn.LayerNormLSTMCell, numpy_reference.lstm_step, 2, "norm_epsilon", keras.layers.LSTMCell),
+    CellCase("gru", lnrnn.LayerNormGRUCell, numpy_reference.gru_step, 1, "norm_epsilon", keras.layers.GRUCell),
+    CellCase(
+        "simple_rnn",
+        lnrnn.LayerNormSimpleRNNCell,
+        numpy_reference.simple_rnn_step,
+        1,
+        "layernorm_epsilon",
+        keras.layers.SimpleRNNCell,
+    ),
 ]

@@ -251,6 +251,19 @@ def test_mirrored_strategy_matches_single_device(case, inputs, rng, mirrored_str
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+def test_plain_keras_cell_weights_load_unchanged(case, inputs):
+    plain = keras.layers.RNN(case.keras_cell_class(UNITS))
+    plain.build((None, None, INPUT_DIM))
+    plain_weights = randomize_weights(plain, seed=5)
+    layer = built_rnn(case)
+    for ours, theirs in zip(layer.cell.weights, plain_weights):
+        ours.assign(theirs)  # same order, same shapes
+    expected, _ = reference(case, layer.cell, inputs)
+    assert_close(layer(inputs), expected[:, -1])
+    for ours, theirs in zip(layer.cell.get_weights(), plain_weights):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 def test_wrong_input_rank_is_refused(case):
     with pytest.raises(ValueError, match=r"\(batch, time, features\)"):
         keras.layers.RNN(case.make(UNITS))(np.zeros((BATCH, INPUT_DIM), "float32"))  # no time axis

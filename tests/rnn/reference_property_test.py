@@ -1,0 +1,56 @@
+"""Property test: for random sizes, weights, inputs, masks and directions, every
+cell inside `keras.layers.RNN` agrees with its NumPy reference to 1e-5."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tensorflow_lnrnn.utils.compat import keras
+from tensorflow_lnrnn.utils.test_utils import randomize_weights
+from tests import numpy_reference
+from tests.cell_cases import CELL_CASES
+
+
+@st.composite
+def problems(draw):
+    batch, time, input_dim = draw(st.integers(1, 4)), draw(st.integers(1, 6)), draw(st.integers(1, 5))
+    mask = None
+    if draw(st.booleans()):
+        mask = np.array(draw(st.lists(st.booleans(), min_size=batch * time, max_size=batch * time)))
+        mask = mask.reshape(batch, time)
+    return {
+        "units": draw(st.integers(1, 6)),
+        "batch": batch,
+        "time": time,
+        "input_dim": input_dim,
+        "mask": mask,
+        "go_backwards": draw(st.booleans()),
+        "use_bias": draw(st.booleans()),
+        "epsilon": draw(st.sampled_from([1e-5, 1e-3, 0.1])),
+        "seed": draw(st.integers(0, 2**16)),
+    }
+
+
+@pytest.mark.parametrize("case", CELL_CASES, ids=str)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(problem=problems())
+def test_cell_matches_numpy_reference(case, problem):
+    cell = case.make(problem["units"], use_bias=problem["use_bias"], **{case.epsilon_argument: problem["epsilon"]})
+    layer = keras.layers.RNN(cell, return_sequences=True, return_state=True, go_backwards=problem["go_backwards"])
+    layer.build((None, None, problem["input_dim"]))
+    randomize_weights(cell, seed=problem["seed"])
+    inputs = np.random.default_rng(problem["seed"]).normal(
+        size=(problem["batch"], problem["time"], problem["input_dim"])
+    ).astype("float32")
+    mask = problem["mask"]
+    sequences, *states = layer(inputs, mask=None if mask is None else tf.constant(mask))
+    initial = [np.zeros((problem["batch"], problem["units"]))] * case.num_states
+    expected, expected_states = numpy_reference.run_sequence(
+        case.reference_step, cell.get_weights(), cell.get_config(), inputs, initial,
+        mask=mask, go_backwards=problem["go_backwards"],
+    )
+    np.testing.assert_allclose(sequences, expected, atol=1e-5, rtol=0)
+    for state, expected_state in zip(states, expected_states):
+        np.testing.assert_allclose(state, expected_state, atol=1e-5, rtol=0)
