@@ -19,7 +19,7 @@ TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-macos", 
 
 
 def tensorflow_requirement():
-    """`<the installed TensorFlow distribution> >= 2.16`, else `tensorflow>=2.16`.
+    """`<the installed TensorFlow distribution> >= 2.13`, else `tensorflow>=2.13`.
 
     Requiring plain `tensorflow` where `tensorflow-cpu` is installed would make
     pip install a second, conflicting TensorFlow on top of it. pip builds the
@@ -35,8 +35,8 @@ def tensorflow_requirement():
     }
     for distribution in TENSORFLOW_DISTRIBUTIONS:
         if distribution in installed:
-            return f"{distribution}>=2.16"
-    return "tensorflow>=2.16"
+            return f"{distribution}>=2.13"
+    return "tensorflow>=2.13"
 
 
 with open(os.path.join(HERE, "README.md")) as f:

@@ -48,6 +48,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--samples", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--learning-rate", type=float, default=5e-3)
     args = parser.parse_args(argv)
 
     keras.utils.set_random_seed(args.seed)
@@ -57,7 +58,7 @@ def main(argv=None):
     baseline = float(np.mean((y_test - y_train.mean()) ** 2))
 
     model = build_model(args.steps, args.units)
-    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=1.0), loss="mse")
     print(f"Adding problem: {args.samples} sequences of {args.steps} steps; "
           f"LayerNormLSTMCell({args.units}) in keras.layers.RNN")
     start = time.time()

@@ -1,7 +1,13 @@
 """GRU cell with layer normalization inside the recurrence."""
 
 from tensorflow_lnrnn.utils import types
-from tensorflow_lnrnn.utils.compat import dropout_masks, keras, ops, register_keras_serializable
+from tensorflow_lnrnn.utils.compat import (
+    build_sublayer,
+    dropout_masks,
+    keras,
+    ops,
+    register_keras_serializable,
+)
 
 
 @register_keras_serializable(package="LNRNN")
@@ -123,8 +129,7 @@ class LayerNormGRUCell(keras.layers.GRUCell):
         types.check_step_input_shape(self, input_shape)
         super().build(input_shape)
         for norm in (self.kernel_norm, self.recurrent_norm):
-            if not norm.built:
-                norm.build((None, 3 * self.units))
+            build_sublayer(norm, (None, 3 * self.units))
 
     def call(self, inputs, states, training=False):
         nested = isinstance(states, (list, tuple))

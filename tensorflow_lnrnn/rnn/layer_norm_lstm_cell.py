@@ -1,7 +1,13 @@
 """LSTM cell with layer normalization inside the recurrence."""
 
 from tensorflow_lnrnn.utils import types
-from tensorflow_lnrnn.utils.compat import dropout_masks, keras, ops, register_keras_serializable
+from tensorflow_lnrnn.utils.compat import (
+    build_sublayer,
+    dropout_masks,
+    keras,
+    ops,
+    register_keras_serializable,
+)
 
 
 @register_keras_serializable(package="LNRNN")
@@ -122,8 +128,7 @@ class LayerNormLSTMCell(keras.layers.LSTMCell):
             (self.recurrent_norm, 4 * self.units),
             (self.state_norm, self.units),
         ):
-            if not norm.built:
-                norm.build((None, size))
+            build_sublayer(norm, (None, size))
 
     def call(self, inputs, states, training=False):
         h_tm1, c_tm1 = states[0], states[1]

@@ -1,7 +1,13 @@
 """Simple RNN cell with layer normalization inside the recurrence."""
 
 from tensorflow_lnrnn.utils import types
-from tensorflow_lnrnn.utils.compat import dropout_masks, keras, ops, register_keras_serializable
+from tensorflow_lnrnn.utils.compat import (
+    build_sublayer,
+    dropout_masks,
+    keras,
+    ops,
+    register_keras_serializable,
+)
 
 
 @register_keras_serializable(package="LNRNN")
@@ -98,8 +104,7 @@ class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
     def build(self, input_shape):
         types.check_step_input_shape(self, input_shape)
         super().build(input_shape)
-        if not self.layernorm.built:
-            self.layernorm.build((None, self.units))
+        build_sublayer(self.layernorm, (None, self.units))
 
     def call(self, inputs, states, training=False):
         nested = isinstance(states, (list, tuple))

@@ -15,22 +15,23 @@ def _legacy_keras_requested():
 
 
 def _select_keras():
+    """Returns (the Keras module to use, whether it is Keras 3)."""
     if not _legacy_keras_requested():
         import keras as keras_module
 
-        if keras_module.__version__.split(".")[0] >= "3":
-            return keras_module
+        if int(keras_module.__version__.split(".")[0]) >= 3:
+            return keras_module, True
     import tensorflow as tf  # Keras 2: tf.keras is the right one (tf_keras if legacy).
 
-    return tf.keras
+    return tf.keras, False
 
 
-keras = _select_keras()
-IS_KERAS_3 = keras.__version__.split(".")[0] >= "3"
+keras, IS_KERAS_3 = _select_keras()
 
 if IS_KERAS_3:
     ops = keras.ops
-    register_keras_serializable = keras.saving.register_keras_serializable
+    _register_keras_serializable = keras.saving.register_keras_serializable
+    get_registered_name = keras.saving.get_registered_name
 else:  # pragma: no cover - exercised by the Keras 2 CI job
     import tensorflow as tf
 
@@ -44,7 +45,53 @@ else:  # pragma: no cover - exercised by the Keras 2 CI job
             return tf.split(x, indices_or_sections, axis=axis)
 
     ops = _TFOps()
-    register_keras_serializable = keras.utils.register_keras_serializable
+    _register_keras_serializable = keras.utils.register_keras_serializable
+    get_registered_name = keras.utils.get_registered_name
+
+
+def register_keras_serializable(package):
+    """Registers a class as ``package>ClassName``, like Keras's decorator.
+
+    Keras 2's legacy ``.h5`` loader looks a cell nested in ``RNN`` up by its
+    bare class name, so there the bare name is registered too (unless taken).
+    """
+
+    def decorator(cls):
+        cls = _register_keras_serializable(package=package)(cls)
+        if not IS_KERAS_3:
+            keras.utils.get_custom_objects().setdefault(cls.__name__, cls)
+        return cls
+
+    return decorator
+
+
+def weight_path(variable):
+    """A variable's path ("rnn/cell/kernel") under Keras 3 and Keras 2 alike."""
+    if IS_KERAS_3:
+        return variable.path
+    return variable.name[: -len(":0")] if variable.name.endswith(":0") else variable.name
+
+
+def build_sublayer(layer, input_shape):
+    """Builds a sublayer (a cell's normalization) under its own name.
+
+    Keras 3 names variables after the layer that creates them; Keras 2 only
+    inside `__call__`, so we open the name scope as Addons does. Either way
+    the weights are `.../kernel_norm/gamma`, never clashing `gamma`s.
+    """
+    if layer.built:
+        return
+    if IS_KERAS_3:
+        layer.build(input_shape)
+    else:  # pragma: no cover - exercised by the Keras 2 CI jobs
+        with keras.backend.name_scope(layer.name):
+            layer.build(input_shape)
+    layer.built = True
+
+
+def seed_kwargs(seed):
+    """``{"seed": seed}`` where the Keras cells take a seed (Keras 3), else ``{}``."""
+    return {"seed": seed} if IS_KERAS_3 else {}
 
 
 def dropout_masks(cell, inputs, h_tm1, training):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tensorflow_lnrnn.utils.compat import keras
+from tensorflow_lnrnn.utils.compat import keras, weight_path
 
 
 def randomize_weights(layer, seed=0, scale=0.5):
@@ -34,3 +34,13 @@ def assert_all_equal(actual, expected, atol=0.0):
             np.testing.assert_allclose(a, e, atol=atol, rtol=0)
         else:
             np.testing.assert_array_equal(a, e)
+
+
+def weight_names(layer):
+    """Names of a layer's weights relative to the layer: "kernel", "kernel_norm/gamma"."""
+    names = []
+    for variable in layer.weights:
+        path = weight_path(variable)
+        prefix = layer.name + "/"
+        names.append(path[path.rindex(prefix) + len(prefix):] if prefix in path else path)
+    return names

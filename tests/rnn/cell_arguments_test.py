@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tensorflow_lnrnn.utils.compat import keras
+from tensorflow_lnrnn.utils.compat import get_registered_name, keras
 from tests.cell_cases import CELL_CASES
 
 pytestmark = pytest.mark.parametrize("case", CELL_CASES, ids=str)
@@ -71,4 +71,4 @@ def test_unknown_activation_is_a_clear_error(case):
 def test_registered_under_lnrnn_package(case):
     name = f"LNRNN>{case.cell_class.__name__}"
     assert keras.utils.get_custom_objects()[name] is case.cell_class
-    assert keras.saving.get_registered_name(case.cell_class) == name
+    assert get_registered_name(case.cell_class) == name

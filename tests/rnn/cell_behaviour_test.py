@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tensorflow_lnrnn.utils.compat import keras
+from tensorflow_lnrnn.utils.compat import keras, seed_kwargs
 from tensorflow_lnrnn.utils.test_utils import randomize_weights, rnn_model
 from tests import numpy_reference
 from tests.cell_cases import CELL_CASES
@@ -70,7 +70,7 @@ def test_last_output_only(case, inputs):
 def test_initial_state(case, inputs, rng):
     layer = built_rnn(case, return_state=True)
     initial = [rng.normal(size=(BATCH, UNITS)).astype("float32") for _ in range(case.num_states)]
-    output, *states = layer(inputs, initial_state=initial)
+    output, *states = layer(inputs, initial_state=[tf.constant(s) for s in initial])
     expected_sequences, expected_states = reference(case, layer.cell, inputs, initial_states=initial)
     assert_close(output, expected_sequences[:, -1])
     for state, expected in zip(states, expected_states):
@@ -163,7 +163,7 @@ def test_stacked_rnn_cells(case, inputs):
 
 
 def test_dropout_only_in_training(case, inputs):
-    cell = case.make(UNITS, dropout=0.5, recurrent_dropout=0.5, seed=7)
+    cell = case.make(UNITS, dropout=0.5, recurrent_dropout=0.5, **seed_kwargs(7))
     layer = keras.layers.RNN(cell, return_sequences=True)
     layer.build((None, None, INPUT_DIM))
     randomize_weights(cell)
@@ -180,7 +180,7 @@ def test_input_dropout_mask_is_shared_across_steps(case):
     # With a constant input sequence and no recurrent dropout, the dropped
     # input units are the same at every step: x * mask must give the
     # reference output of the masked inputs.
-    cell = case.make(UNITS, dropout=0.5, seed=3)
+    cell = case.make(UNITS, dropout=0.5, **seed_kwargs(3))
     layer = keras.layers.RNN(cell, return_sequences=True)
     layer.build((None, None, INPUT_DIM))
     randomize_weights(cell)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tensorflow_lnrnn.utils.compat import keras
+from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
 from tensorflow_lnrnn.utils.test_utils import assert_all_equal, randomize_weights
 from tests.cell_cases import CELL_CASES
 
@@ -17,6 +17,7 @@ BATCH, TIME, INPUT_DIM, UNITS = 2, 4, 3, 4
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 pytestmark = pytest.mark.parametrize("case", CELL_CASES, ids=str)
+EXPORT_KWARGS = {"verbose": False} if IS_KERAS_3 else {}  # Keras 2's export has no `verbose`
 
 
 @pytest.fixture
@@ -94,16 +95,21 @@ def test_tf_saved_model_round_trip(case, inputs, tmp_path):
 
 def test_export_and_tfsm_layer_round_trip(case, inputs, tmp_path):
     model = make_model(case)
-    model.export(str(tmp_path / "exported"), verbose=False)
-    restored = keras.layers.TFSMLayer(str(tmp_path / "exported"), call_endpoint="serve")
-    assert_all_equal(restored(inputs), model(inputs), atol=1e-6)
+    model.export(str(tmp_path / "exported"), **EXPORT_KWARGS)
+    if hasattr(keras.layers, "TFSMLayer"):
+        restored = keras.layers.TFSMLayer(str(tmp_path / "exported"), call_endpoint="serve")
+        outputs = restored(inputs)
+    else:  # Keras 2 has no TFSMLayer: call the exported endpoint directly.
+        restored = tf.saved_model.load(str(tmp_path / "exported"))
+        outputs = restored.serve(tf.constant(inputs))
+    assert_all_equal(outputs, model(inputs), atol=1e-6)
 
 
 def test_saved_models_serve_without_the_package(case, inputs, tmp_path):
     """Deployment: a fresh process that never imports tensorflow_lnrnn serves both."""
     model = make_model(case)
     save_tf_saved_model(model, str(tmp_path / "saved"))
-    model.export(str(tmp_path / "exported"), verbose=False)
+    model.export(str(tmp_path / "exported"), **EXPORT_KWARGS)
     np.save(tmp_path / "inputs.npy", inputs)
     np.savez(tmp_path / "expected.npz", *[np.asarray(t) for t in model(inputs)])
     script = textwrap.dedent(
