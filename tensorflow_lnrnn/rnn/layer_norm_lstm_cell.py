@@ -1,5 +1,6 @@
 """LSTM cell with layer normalization inside the recurrence."""
 
+from tensorflow_lnrnn import activations
 from tensorflow_lnrnn.utils import types
 from tensorflow_lnrnn.utils.compat import (
     build_sublayer,
@@ -84,8 +85,8 @@ class LayerNormLSTMCell(keras.layers.LSTMCell):
         kwargs.pop("implementation", None)  # Only the fused computation exists.
         super().__init__(
             types.check_positive_integer("units", units),
-            activation=activation,
-            recurrent_activation=recurrent_activation,
+            activation=activations.portable(activation),
+            recurrent_activation=activations.portable(recurrent_activation),
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
             recurrent_initializer=recurrent_initializer,

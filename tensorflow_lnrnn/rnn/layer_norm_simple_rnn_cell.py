@@ -1,5 +1,6 @@
 """Simple RNN cell with layer normalization inside the recurrence."""
 
+from tensorflow_lnrnn import activations
 from tensorflow_lnrnn.utils import types
 from tensorflow_lnrnn.utils.compat import (
     build_sublayer,
@@ -74,7 +75,7 @@ class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
     ):
         super().__init__(
             types.check_positive_integer("units", units),
-            activation=activation,
+            activation=activations.portable(activation),
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
             recurrent_initializer=recurrent_initializer,

@@ -39,6 +39,7 @@ else:  # pragma: no cover - exercised by the Keras 2 CI job
         """The handful of ``keras.ops`` the cells use, mapped to TF ops."""
 
         matmul = staticmethod(tf.matmul)
+        clip = staticmethod(tf.clip_by_value)
 
         @staticmethod
         def split(x, indices_or_sections, axis=0):
