@@ -1,10 +1,14 @@
 """Save models built with TensorFlow Addons' cells, in every Keras 2 format.
 
-Run in the Addons reference environment (see make_addons_fixtures.py):
+Run in the Addons reference environment (see make_addons_fixtures.py), with
+tensorflow_lnrnn installed there too (`pip install -e .`):
 
     /tmp/tfa-env/bin/python scripts/make_addons_saved_models.py
 
-For each model it writes, under ``tests/fixtures/addons_saved/<name>/``:
+The same models are saved twice: built with Addons' cells (under
+``tests/fixtures/addons_saved/``) and, as a user who switched imports on TF 2.15
+would, with ours (under ``tests/fixtures/lnrnn_keras2_saved/``). For each model
+it writes, under ``<that folder>/<name>/``:
 ``model.h5``, ``model.keras``, ``saved_model/`` (``model.save`` to a
 directory: Keras 2's TF SavedModel), ``inputs.npy`` and ``expected.npy`` (the
 predictions on TF 2.15). The migration tests load each on the current Keras and
@@ -19,10 +23,14 @@ import numpy as np
 import tensorflow as tf
 
 warnings.simplefilter("ignore")
-import tensorflow_addons as tfa  # noqa: E402
+import tensorflow_addons  # noqa: E402
+
+import tensorflow_lnrnn  # noqa: E402
 
 keras = tf.keras
-OUT_DIR = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "addons_saved")
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures")
+CELL_SOURCES = {"addons_saved": tensorflow_addons.rnn, "lnrnn_keras2_saved": tensorflow_lnrnn}
+tfa = None  # the module whose cells the model builders use; set in main()
 TIME, INPUT_DIM = 5, 3
 
 
@@ -61,11 +69,23 @@ def simple_rnn_stack():
 MODELS = {"lstm_masked": lstm_masked, "changed_activations": changed_activations, "simple_rnn_stack": simple_rnn_stack}
 
 
+class _Cells:
+    def __init__(self, module):
+        self.rnn = module
+
+
 def main():
+    global tfa
+    for folder, module in CELL_SOURCES.items():
+        tfa = _Cells(module)
+        save_all(os.path.join(FIXTURES, folder))
+
+
+def save_all(out_dir):
     tf.keras.utils.set_random_seed(2016)
     rng = np.random.default_rng(1607)
     for name, build in MODELS.items():
-        out = os.path.join(OUT_DIR, name)
+        out = os.path.join(out_dir, name)
         shutil.rmtree(out, ignore_errors=True)
         os.makedirs(out)
         model = build()
@@ -79,7 +99,7 @@ def main():
         model.save(os.path.join(out, "saved_model"), save_format="tf")
         np.save(os.path.join(out, "inputs.npy"), inputs)
         np.savez(os.path.join(out, "expected.npz"), *expected)
-        print(f"wrote {name}: outputs {[e.shape for e in expected]}")
+        print(f"wrote {out}: outputs {[e.shape for e in expected]}")
 
 
 if __name__ == "__main__":

@@ -5,14 +5,18 @@ package name ``LNRNN``, so ``keras.models.load_model`` needs no
 ``custom_objects``.
 """
 
-from tensorflow_lnrnn import rnn
+from tensorflow_lnrnn import activations, migrate, rnn
 from tensorflow_lnrnn.rnn import LayerNormGRUCell, LayerNormLSTMCell, LayerNormSimpleRNNCell
 from tensorflow_lnrnn.version import __version__
+
+migrate.register_addons_names()
 
 __all__ = [
     "LayerNormGRUCell",
     "LayerNormLSTMCell",
     "LayerNormSimpleRNNCell",
+    "activations",
+    "migrate",
     "rnn",
     "__version__",
 ]

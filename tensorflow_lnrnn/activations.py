@@ -10,7 +10,7 @@ registered, portable functions: configs that use them mean the same on both.
 made on Keras 2.15, so a definition that changes again is caught.
 """
 
-from tensorflow_lnrnn.utils.compat import IS_KERAS_3, ops, register_keras_serializable
+from tensorflow_lnrnn.utils.compat import IS_KERAS_3, get_registered_object, ops, register_keras_serializable
 
 
 @register_keras_serializable(package="LNRNN")
@@ -23,7 +23,8 @@ def hard_sigmoid_keras2(x):
 KERAS2_DEFINITIONS = {"hard_sigmoid": hard_sigmoid_keras2}
 
 
-def _keras2_name(identifier):
+def _function_name(identifier):
+    """The name in a function identifier: "tanh", or a function's serialized form."""
     if isinstance(identifier, str):
         return identifier
     if isinstance(identifier, dict) and identifier.get("class_name") == "function":
@@ -34,11 +35,23 @@ def _keras2_name(identifier):
 def from_keras2(identifier):
     """An activation identifier as Keras 2 meant it: Keras 2 names that Keras 3
     redefined become their portable Keras 2 definition; all else is unchanged."""
-    return KERAS2_DEFINITIONS.get(_keras2_name(identifier), identifier)
+    return KERAS2_DEFINITIONS.get(_function_name(identifier), identifier)
 
 
 def portable(identifier):
-    """Used by the cells on the identifiers they are given: under Keras 2 a name
-    that Keras 3 redefined is stored (and serialized) as its portable Keras 2
-    definition, so the model means the same after an upgrade to Keras 3."""
-    return identifier if IS_KERAS_3 else from_keras2(identifier)
+    """Used by the cells on the activations they are given.
+
+    Under Keras 2 a name that Keras 3 redefined is stored (and serialized) as
+    its portable Keras 2 definition, so the model means the same after an
+    upgrade to Keras 3. A registered function is serialized as the bare string
+    "LNRNN>hard_sigmoid_keras2" or as a function dict, which not every Keras
+    version's `activations.get` looks up: resolve registered names here.
+    """
+    if not IS_KERAS_3:
+        identifier = from_keras2(identifier)
+    name = _function_name(identifier)
+    if name and ">" in name:
+        registered = get_registered_object(name)
+        if registered is not None:
+            return registered
+    return identifier

@@ -32,6 +32,7 @@ if IS_KERAS_3:
     ops = keras.ops
     _register_keras_serializable = keras.saving.register_keras_serializable
     get_registered_name = keras.saving.get_registered_name
+    get_registered_object = keras.saving.get_registered_object
 else:  # pragma: no cover - exercised by the Keras 2 CI job
     import tensorflow as tf
 
@@ -48,6 +49,7 @@ else:  # pragma: no cover - exercised by the Keras 2 CI job
     ops = _TFOps()
     _register_keras_serializable = keras.utils.register_keras_serializable
     get_registered_name = keras.utils.get_registered_name
+    get_registered_object = keras.utils.get_registered_object
 
 
 def register_keras_serializable(package):

@@ -18,7 +18,9 @@ Number = Union[float, int, np.floating, np.integer]
 Initializer = Union[None, dict, str, Callable, keras.initializers.Initializer]
 Regularizer = Union[None, dict, str, Callable, keras.regularizers.Regularizer]
 Constraint = Union[None, dict, str, Callable, keras.constraints.Constraint]
-Activation = Union[None, str, Callable]
+# Keras 3 serializes a function activation as a dict, and rebuilds cells from
+# such configs (e.g. the backward layer of Bidirectional).
+Activation = Union[None, str, dict, Callable]
 
 # typeguard 2.x raises TypeError; typeguard >= 3 raises TypeCheckError, which is
 # not a TypeError. Addons pins typeguard<3, so we support both, and callers get

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tensorflow_lnrnn import activations
 from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
 from tensorflow_lnrnn.utils.test_utils import assert_all_equal, randomize_weights
 from tests.cell_cases import CELL_CASES
@@ -50,6 +51,16 @@ def test_cell_config_round_trip(case, inputs):
     copy.build((None, None, INPUT_DIM))
     copy.set_weights(randomize_weights(original))
     assert_all_equal(copy(inputs), original(inputs))
+
+
+def test_config_round_trip_with_a_registered_function_activation(case, inputs):
+    # Keras 3 serializes a function as a dict; Bidirectional rebuilds its
+    # backward layer from such a config, so the constructor must take it.
+    cell = case.make(UNITS, activation=activations.hard_sigmoid_keras2)
+    clone = case.cell_class.from_config(cell.get_config())
+    assert clone.activation is activations.hard_sigmoid_keras2
+    layer = keras.layers.Bidirectional(keras.layers.RNN(cell))
+    assert layer.backward_layer.cell.activation is activations.hard_sigmoid_keras2
 
 
 def test_rnn_layer_config_round_trip(case, inputs):
