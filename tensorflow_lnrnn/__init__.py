@@ -6,14 +6,24 @@ package name ``LNRNN``, so ``keras.models.load_model`` needs no
 """
 
 from tensorflow_lnrnn import activations, migrate, rnn
-from tensorflow_lnrnn.rnn import LayerNormGRUCell, LayerNormLSTMCell, LayerNormSimpleRNNCell
+from tensorflow_lnrnn.rnn import (
+    LayerNormGRU,
+    LayerNormGRUCell,
+    LayerNormLSTM,
+    LayerNormLSTMCell,
+    LayerNormSimpleRNN,
+    LayerNormSimpleRNNCell,
+)
 from tensorflow_lnrnn.version import __version__
 
 migrate.register_addons_names()
 
 __all__ = [
+    "LayerNormGRU",
     "LayerNormGRUCell",
+    "LayerNormLSTM",
     "LayerNormLSTMCell",
+    "LayerNormSimpleRNN",
     "LayerNormSimpleRNNCell",
     "activations",
     "migrate",

@@ -1,6 +1,7 @@
 """GRU cell with layer normalization inside the recurrence."""
 
 from tensorflow_lnrnn import activations
+from tensorflow_lnrnn.rnn.sequence_layer import LayerNormRNNBase
 from tensorflow_lnrnn.utils import types
 from tensorflow_lnrnn.utils.compat import (
     build_sublayer,
@@ -57,6 +58,8 @@ class LayerNormGRUCell(keras.layers.GRUCell):
       norm_epsilon: Non-negative float added to the variance (default 1e-3).
       **kwargs: Other `keras.layers.GRUCell` / `Layer` arguments (`seed`, ...).
     """
+
+    fast_path_family = "gru"  # see rnn/fast_path.py
 
     @types.typechecked
     def __init__(
@@ -159,3 +162,47 @@ class LayerNormGRUCell(keras.layers.GRUCell):
             "norm_epsilon": self.norm_epsilon,
         }
         return {**super().get_config(), **config}
+
+
+@register_keras_serializable(package="LNRNN")
+class LayerNormGRU(LayerNormRNNBase):
+    """Gated Recurrent Unit layer with layer normalization.
+
+    A drop-in for `keras.layers.GRU` with layer normalization inside the
+    recurrence: `keras.layers.RNN(LayerNormGRUCell(...))` with the same weights and
+    outputs, and a fast path (TensorFlow backend) for the time loop. Arguments:
+    those of `LayerNormGRUCell`, then `keras.layers.RNN`'s.
+    """
+
+    cell_class = LayerNormGRUCell
+
+    @types.typechecked
+    def __init__(
+        self,
+        units: types.Integer,
+        activation: types.Activation = "tanh",
+        recurrent_activation: types.Activation = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: types.Initializer = "glorot_uniform",
+        recurrent_initializer: types.Initializer = "orthogonal",
+        bias_initializer: types.Initializer = "zeros",
+        kernel_regularizer: types.Regularizer = None,
+        recurrent_regularizer: types.Regularizer = None,
+        bias_regularizer: types.Regularizer = None,
+        kernel_constraint: types.Constraint = None,
+        recurrent_constraint: types.Constraint = None,
+        bias_constraint: types.Constraint = None,
+        dropout: types.Number = 0.0,
+        recurrent_dropout: types.Number = 0.0,
+        reset_after: bool = True,
+        norm_gamma_initializer: types.Initializer = "ones",
+        norm_beta_initializer: types.Initializer = "zeros",
+        norm_epsilon: types.Number = 1e-3,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        **kwargs,
+    ):
+        self._init(locals(), kwargs)

@@ -1,6 +1,7 @@
 """LSTM cell with layer normalization inside the recurrence."""
 
 from tensorflow_lnrnn import activations
+from tensorflow_lnrnn.rnn.sequence_layer import LayerNormRNNBase
 from tensorflow_lnrnn.utils import types
 from tensorflow_lnrnn.utils.compat import (
     build_sublayer,
@@ -56,6 +57,8 @@ class LayerNormLSTMCell(keras.layers.LSTMCell):
       **kwargs: Other `keras.layers.LSTMCell` / `Layer` arguments (`seed`,
         `name`, `dtype`, ...).
     """
+
+    fast_path_family = "lstm"  # see rnn/fast_path.py
 
     @types.typechecked
     def __init__(
@@ -155,3 +158,47 @@ class LayerNormLSTMCell(keras.layers.LSTMCell):
             "norm_epsilon": self.norm_epsilon,
         }
         return {**super().get_config(), **config}
+
+
+@register_keras_serializable(package="LNRNN")
+class LayerNormLSTM(LayerNormRNNBase):
+    """Long Short-Term Memory layer with layer normalization (Ba et al., 2016).
+
+    A drop-in for `keras.layers.LSTM` with layer normalization inside the
+    recurrence: `keras.layers.RNN(LayerNormLSTMCell(...))` with the same weights and
+    outputs, and a fast path (TensorFlow backend) for the time loop. Arguments:
+    those of `LayerNormLSTMCell`, then `keras.layers.RNN`'s.
+    """
+
+    cell_class = LayerNormLSTMCell
+
+    @types.typechecked
+    def __init__(
+        self,
+        units: types.Integer,
+        activation: types.Activation = "tanh",
+        recurrent_activation: types.Activation = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: types.Initializer = "glorot_uniform",
+        recurrent_initializer: types.Initializer = "orthogonal",
+        bias_initializer: types.Initializer = "zeros",
+        unit_forget_bias: bool = True,
+        kernel_regularizer: types.Regularizer = None,
+        recurrent_regularizer: types.Regularizer = None,
+        bias_regularizer: types.Regularizer = None,
+        kernel_constraint: types.Constraint = None,
+        recurrent_constraint: types.Constraint = None,
+        bias_constraint: types.Constraint = None,
+        dropout: types.Number = 0.0,
+        recurrent_dropout: types.Number = 0.0,
+        norm_gamma_initializer: types.Initializer = "ones",
+        norm_beta_initializer: types.Initializer = "zeros",
+        norm_epsilon: types.Number = 1e-3,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        **kwargs,
+    ):
+        self._init(locals(), kwargs)

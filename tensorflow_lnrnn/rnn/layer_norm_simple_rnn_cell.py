@@ -1,6 +1,7 @@
 """Simple RNN cell with layer normalization inside the recurrence."""
 
 from tensorflow_lnrnn import activations
+from tensorflow_lnrnn.rnn.sequence_layer import LayerNormRNNBase
 from tensorflow_lnrnn.utils import types
 from tensorflow_lnrnn.utils.compat import (
     build_sublayer,
@@ -49,6 +50,8 @@ class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
       recurrent_dropout: Fraction in [0, 1) of the recurrent state to drop.
       **kwargs: Other `keras.layers.SimpleRNNCell` / `Layer` arguments.
     """
+
+    fast_path_family = "simple_rnn"  # see rnn/fast_path.py
 
     @types.typechecked
     def __init__(
@@ -134,3 +137,46 @@ class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
             gamma_constraint=keras.constraints.serialize(norm.gamma_constraint),
         )
         return config
+
+
+@register_keras_serializable(package="LNRNN")
+class LayerNormSimpleRNN(LayerNormRNNBase):
+    """Fully-connected RNN layer with layer normalization.
+
+    A drop-in for `keras.layers.SimpleRNN` with layer normalization inside the
+    recurrence: `keras.layers.RNN(LayerNormSimpleRNNCell(...))` with the same weights and
+    outputs, and a fast path (TensorFlow backend) for the time loop. Arguments:
+    those of `LayerNormSimpleRNNCell`, then `keras.layers.RNN`'s.
+    """
+
+    cell_class = LayerNormSimpleRNNCell
+
+    @types.typechecked
+    def __init__(
+        self,
+        units: types.Integer,
+        activation: types.Activation = "tanh",
+        use_bias: bool = True,
+        layernorm_epsilon: types.Number = 1e-05,
+        kernel_initializer: types.Initializer = "glorot_uniform",
+        recurrent_initializer: types.Initializer = "orthogonal",
+        bias_initializer: types.Initializer = "zeros",
+        gamma_initializer: types.Initializer = "ones",
+        kernel_regularizer: types.Regularizer = None,
+        recurrent_regularizer: types.Regularizer = None,
+        bias_regularizer: types.Regularizer = None,
+        gamma_regularizer: types.Regularizer = None,
+        kernel_constraint: types.Constraint = None,
+        recurrent_constraint: types.Constraint = None,
+        bias_constraint: types.Constraint = None,
+        gamma_constraint: types.Constraint = None,
+        dropout: types.Number = 0.0,
+        recurrent_dropout: types.Number = 0.0,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        **kwargs,
+    ):
+        self._init(locals(), kwargs)

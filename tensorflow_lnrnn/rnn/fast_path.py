@@ -1,0 +1,19 @@
+"""The one dispatch point for fast whole-sequence loops, as Keras's
+`backend.lstm` is for its layers.
+
+`run(...)` returns Keras's `inner_loop` result `(last_output, outputs, states)`
+when a fast implementation serves the call, else None and the layer falls back
+to the generic per-step loop over the cell. Today there is one implementation,
+for TensorFlow (`tf_fast_path.py`); other backends use the generic loop.
+"""
+
+from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
+
+
+def run(cell, sequences, initial_state, mask, training, go_backwards):
+    family = getattr(cell, "fast_path_family", None)
+    if family is None or not IS_KERAS_3 or keras.backend.backend() != "tensorflow":
+        return None
+    from tensorflow_lnrnn.rnn import tf_fast_path
+
+    return tf_fast_path.run(family, cell, sequences, initial_state, mask, training, go_backwards)
