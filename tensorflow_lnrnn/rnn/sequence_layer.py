@@ -55,7 +55,9 @@ class LayerNormRNNBase(keras.layers.RNN):
 
         def inner_loop(self, sequences, initial_state, mask, training=False):
             if self.use_fast_path and not self.unroll:
-                result = fast_path.run(self.cell, sequences, initial_state, mask, training, self.go_backwards)
+                result = fast_path.run(
+                    self.cell, sequences, initial_state, mask, training, self.go_backwards, self.return_sequences
+                )
                 if result is not None:
                     return result
             return super().inner_loop(sequences, initial_state, mask, training=training)

@@ -1,106 +1,121 @@
 """Fast whole-sequence loops for the TensorFlow backend.
 
-What makes them fast, each measured with `benchmarks/rnn_benchmark.py`:
-- the input projection and, where the math allows it, its normalization are
-  computed for all time steps at once, before the loop (one large matmul and
-  one normalization instead of T small ones);
-- the loop body then holds one matmul, one normalization and the gates;
-- per-step dropout masks are drawn once (Keras's own masks) and reused.
-The math is the cells' (see their docstrings); `tests/rnn/sequence_layer_test.py`
-checks the fast and the generic loop against each other and against NumPy.
+What makes them fast, each measured with `benchmarks/rnn_benchmark.py` on CPU
+(docs/performance.md has the numbers and what did not win):
+- a layer normalization with a hand-written gradient (`layer_norm` below):
+  TensorFlow's autodiff of `tf.nn.moments` adds a dozen ops per step to the
+  backward loop, this one three reductions;
+- the loop reads time-major slices from a TensorArray (slicing a tensor inside
+  the loop would make the backward pass build a full-size gradient per step),
+  and only collects per-step outputs when `return_sequences` needs them;
+- per-sequence dropout masks are Keras's own, drawn once and reused.
+Computing the input projection and its normalization for all time steps at once,
+before the loop, was measured and lost on CPU (memory-bound on a (B, T, 4H)
+tensor), as did compiling the loop with XLA; see docs/performance.md.
+The math is the cells'; `tests/rnn/sequence_layer_test.py` checks the fast loop
+against the generic one and against NumPy, values and gradients.
 """
 
 import tensorflow as tf
 
-from tensorflow_lnrnn.utils.compat import keras
-
 
 def layer_norm(v, gamma, beta, epsilon):
-    """LN over the last axis, with statistics in float32 (mixed precision)."""
+    """LN over the last axis; statistics in float32 (for mixed precision)."""
     dtype = v.dtype
     v = tf.cast(v, tf.float32)
-    mean, variance = tf.nn.moments(v, axes=[-1], keepdims=True)
-    out = (v - mean) * tf.math.rsqrt(variance + epsilon) * tf.cast(gamma, tf.float32)
+    gamma = tf.cast(gamma, tf.float32)
+
+    @tf.custom_gradient
+    def normalize(v, gamma):
+        mean = tf.reduce_mean(v, axis=-1, keepdims=True)
+        centered = v - mean
+        inverse_std = tf.math.rsqrt(tf.reduce_mean(tf.square(centered), axis=-1, keepdims=True) + epsilon)
+        normalized = centered * inverse_std
+
+        def gradient(upstream):
+            scaled = upstream * gamma
+            d_v = inverse_std * (
+                scaled
+                - tf.reduce_mean(scaled, axis=-1, keepdims=True)
+                - normalized * tf.reduce_mean(scaled * normalized, axis=-1, keepdims=True)
+            )
+            d_gamma = tf.reshape(upstream * normalized, [-1, tf.shape(gamma)[0]])
+            return d_v, tf.reduce_sum(d_gamma, axis=0)
+
+        return normalized * gamma, gradient
+
+    out = normalize(v, gamma)
     if beta is not None:
         out = out + tf.cast(beta, tf.float32)
     return tf.cast(out, dtype)
 
 
-def _norm_weights(norm):
-    return norm.gamma, norm.beta, norm.epsilon
+def _norm(norm_layer):
+    return norm_layer.gamma, norm_layer.beta, norm_layer.epsilon
 
 
-def _project(sequences, kernel):
-    """x W for every time step at once: (B, T, D) @ (D, N) -> (B, T, N)."""
-    return tf.einsum("btd,dn->btn", sequences, tf.cast(kernel, sequences.dtype))
-
-
-def _lstm(cell, projected):
-    """Returns (precomputed per-step inputs, step function) for LayerNormLSTMCell."""
-    xp = layer_norm(projected, *_norm_weights(cell.kernel_norm))
-    if cell.use_bias:
-        xp = xp + cell.bias
-    recurrent_kernel = cell.recurrent_kernel
-    r_norm, s_norm = _norm_weights(cell.recurrent_norm), _norm_weights(cell.state_norm)
+def _lstm(cell):
+    kernel, recurrent_kernel, bias = cell.kernel, cell.recurrent_kernel, cell.bias
+    k_norm, r_norm, s_norm = _norm(cell.kernel_norm), _norm(cell.recurrent_norm), _norm(cell.state_norm)
     act, rec_act = cell.activation, cell.recurrent_activation
 
     def step(x_t, states, h_for_matmul):
         h, c = states
-        z = x_t + layer_norm(tf.matmul(h_for_matmul, recurrent_kernel), *r_norm)
+        z = layer_norm(tf.matmul(x_t, kernel), *k_norm)
+        z = z + layer_norm(tf.matmul(h_for_matmul, recurrent_kernel), *r_norm)
+        if bias is not None:
+            z = z + bias
         i, f, g, o = tf.split(z, 4, axis=-1)
         c = layer_norm(rec_act(f) * c + rec_act(i) * act(g), *s_norm)
         h = rec_act(o) * act(c)
-        return h, [h, c]
+        return [h, c]
 
-    return xp, step
+    return step
 
 
-def _gru(cell, projected):
-    xp = layer_norm(projected, *_norm_weights(cell.kernel_norm))
-    recurrent_bias = None
-    if cell.use_bias:
-        xp = xp + cell.bias[0]
-        recurrent_bias = cell.bias[1]
-    recurrent_kernel = cell.recurrent_kernel
-    r_norm = _norm_weights(cell.recurrent_norm)
+def _gru(cell):
+    kernel, recurrent_kernel = cell.kernel, cell.recurrent_kernel
+    input_bias, recurrent_bias = (cell.bias[0], cell.bias[1]) if cell.use_bias else (None, None)
+    k_norm, r_norm = _norm(cell.kernel_norm), _norm(cell.recurrent_norm)
     act, rec_act = cell.activation, cell.recurrent_activation
 
     def step(x_t, states, h_for_matmul):
         (h,) = states
+        x = layer_norm(tf.matmul(x_t, kernel), *k_norm)
         r = layer_norm(tf.matmul(h_for_matmul, recurrent_kernel), *r_norm)
-        if recurrent_bias is not None:
-            r = r + recurrent_bias
-        x_z, x_r, x_h = tf.split(x_t, 3, axis=-1)
+        if input_bias is not None:
+            x, r = x + input_bias, r + recurrent_bias
+        x_z, x_r, x_h = tf.split(x, 3, axis=-1)
         r_z, r_r, r_h = tf.split(r, 3, axis=-1)
         z = rec_act(x_z + r_z)
-        hh = act(x_h + rec_act(x_r + r_r) * r_h)
-        h = z * h + (1 - z) * hh
-        return h, [h]
+        h = z * h + (1 - z) * act(x_h + rec_act(x_r + r_r) * r_h)
+        return [h]
 
-    return xp, step
+    return step
 
 
-def _simple_rnn(cell, projected):
-    # The normalization covers x W + h U together: only x W is precomputed.
-    recurrent_kernel, bias = cell.recurrent_kernel, cell.bias
-    norm = cell.layernorm
+def _simple_rnn(cell):
+    kernel, recurrent_kernel, bias = cell.kernel, cell.recurrent_kernel, cell.bias
+    gamma, epsilon = cell.layernorm.gamma, cell.layernorm.epsilon
     act = cell.activation
 
     def step(x_t, states, h_for_matmul):
-        out = layer_norm(x_t + tf.matmul(h_for_matmul, recurrent_kernel), norm.gamma, None, norm.epsilon)
+        net = tf.matmul(x_t, kernel) + tf.matmul(h_for_matmul, recurrent_kernel)
+        out = layer_norm(net, gamma, None, epsilon)
         if bias is not None:
             out = out + bias
         if act is not None:
             out = act(out)
-        return out, [out]
+        return [out]
 
-    return projected, step
+    return step
 
 
 FAMILIES = {"lstm": _lstm, "gru": _gru, "simple_rnn": _simple_rnn}
 
 
-def run(family, cell, sequences, initial_state, mask, training, go_backwards):
+def run(family, cell, sequences, initial_state, mask, training, go_backwards, return_sequences):
+    """Keras's `inner_loop` contract: returns (last_output, outputs, states)."""
     dp_mask = rec_dp_mask = None
     if training and 0.0 < cell.dropout < 1.0:
         dp_mask = cell.get_dropout_mask(sequences[:, 0])
@@ -108,28 +123,37 @@ def run(family, cell, sequences, initial_state, mask, training, go_backwards):
         rec_dp_mask = cell.get_recurrent_dropout_mask(initial_state[0])
     if dp_mask is not None:
         sequences = sequences * tf.expand_dims(dp_mask, 1)  # the same mask at every step
-    if go_backwards:
-        sequences = tf.reverse(sequences, [1])
-        mask = None if mask is None else tf.reverse(mask, [1])
+    step = FAMILIES[family](cell)
 
-    precomputed, step = FAMILIES[family](cell, _project(sequences, cell.kernel))
-    precomputed = tf.transpose(precomputed, [1, 0, 2])  # time-major, for the loop
-    time_mask = None if mask is None else tf.transpose(tf.cast(mask, tf.bool), [1, 0])
-    steps = tf.shape(precomputed)[0]
+    # Time-major TensorArrays: per-step reads whose gradient stays per-step.
+    inputs = tf.transpose(sequences, [1, 0, 2])
+    if go_backwards:
+        inputs = tf.reverse(inputs, [0])
+    steps = tf.shape(inputs)[0]
+    inputs = tf.TensorArray(inputs.dtype, size=steps).unstack(inputs)
+    time_mask = None
+    if mask is not None:
+        time_mask = tf.transpose(tf.cast(mask, tf.bool), [1, 0])
+        if go_backwards:
+            time_mask = tf.reverse(time_mask, [0])
+        time_mask = tf.TensorArray(tf.bool, size=steps).unstack(time_mask)
     states = [tf.convert_to_tensor(s) for s in initial_state]
-    outputs = tf.TensorArray(precomputed.dtype, size=steps)
+    outputs = tf.TensorArray(states[0].dtype, size=steps if return_sequences else 0)
 
     def body(t, states, outputs):
         h_for_matmul = states[0] if rec_dp_mask is None else states[0] * rec_dp_mask
-        output, new_states = step(precomputed[t], states, h_for_matmul)
-        if time_mask is not None:  # masked steps keep the previous state
-            keep = tf.expand_dims(time_mask[t], -1)
+        new_states = step(inputs.read(t), states, h_for_matmul)
+        if time_mask is not None:  # masked steps keep the previous state (and output)
+            keep = tf.expand_dims(time_mask.read(t), -1)
             new_states = [tf.where(keep, new, old) for new, old in zip(new_states, states)]
-            output = new_states[0]
-        return t + 1, new_states, outputs.write(t, output)
+        if return_sequences:
+            outputs = outputs.write(t, new_states[0])
+        return t + 1, new_states, outputs
 
-    _, states, outputs = tf.while_loop(
-        lambda t, *_: t < steps, body, (tf.constant(0), states, outputs), maximum_iterations=steps
-    )
-    outputs = tf.transpose(outputs.stack(), [1, 0, 2])
-    return outputs[:, -1], outputs, states
+    _, states, outputs = tf.while_loop(lambda t, *_: t < steps, body, (tf.constant(0), states, outputs))
+    last_output = states[0]  # every cell's output is its first state
+    if return_sequences:
+        outputs = tf.transpose(outputs.stack(), [1, 0, 2])
+    else:
+        outputs = tf.expand_dims(last_output, 1)  # unused by RNN.call
+    return last_output, outputs, states

@@ -1,0 +1,197 @@
+"""Side-by-side timings of the layer-normalized layers against Keras's own.
+
+For each cell family (LSTM, GRU, SimpleRNN) and size, in ONE process and
+interleaved (one call of each variant per round, so that machine noise hits all
+alike), it times a training step (forward, backward, SGD update) and inference:
+
+- `ours`:     LayerNormLSTM / LayerNormGRU / LayerNormSimpleRNN (fast path)
+- `rnn_cell`: keras.layers.RNN(LayerNorm*Cell) (the generic per-step loop)
+- `keras`:    keras.layers.LSTM / GRU / SimpleRNN (no normalization)
+
+Warm-up calls are excluded; it reports median and interquartile range per
+variant, and the ratios `ours / keras` (target <= 1.15) and `rnn_cell / ours`
+(target >= 1.2). Writes JSON and a bar chart PNG.
+
+    python benchmarks/rnn_benchmark.py [--repeats 15] [--sizes small,large] [--out benchmarks/results]
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import tensorflow_lnrnn as lnrnn  # noqa: E402
+from tensorflow_lnrnn.utils.compat import keras  # noqa: E402
+
+SIZES = {
+    "small": {"batch": 64, "time": 100, "input": 32, "units": 128},
+    "large": {"batch": 32, "time": 200, "input": 128, "units": 512},
+}
+FAMILIES = {
+    "lstm": (lnrnn.LayerNormLSTM, lnrnn.LayerNormLSTMCell, keras.layers.LSTM),
+    "gru": (lnrnn.LayerNormGRU, lnrnn.LayerNormGRUCell, keras.layers.GRU),
+    "simple_rnn": (lnrnn.LayerNormSimpleRNN, lnrnn.LayerNormSimpleRNNCell, keras.layers.SimpleRNN),
+}
+VARIANTS = ("ours", "rnn_cell", "keras")
+MODES = ("train", "infer")
+
+
+def make_layer(variant, family, units):
+    layer_class, cell_class, keras_class = FAMILIES[family]
+    if variant == "ours":
+        return layer_class(units)
+    if variant == "rnn_cell":
+        return keras.layers.RNN(cell_class(units))
+    return keras_class(units)
+
+
+def make_steps(layer, size):
+    """Compiled (tf.function) inference and training-step callables for `layer`."""
+    x = tf.random.normal((size["batch"], size["time"], size["input"]))
+    y = tf.random.normal((size["batch"], size["units"]))
+    layer(x)  # build
+    optimizer = keras.optimizers.SGD(1e-3)
+    variables = layer.trainable_variables
+
+    @tf.function
+    def infer():
+        return layer(x, training=False)
+
+    @tf.function
+    def train():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(layer(x, training=True) - y))
+        gradients = tape.gradient(loss, variables)
+        optimizer.apply_gradients(zip(gradients, variables))
+        return loss
+
+    return {"infer": infer, "train": train}
+
+
+def time_call(function):
+    start = time.perf_counter()
+    result = function()
+    np.asarray(result)  # wait for the value
+    return time.perf_counter() - start
+
+
+def summarize(samples):
+    samples = np.asarray(samples) * 1000.0
+    q1, median, q3 = np.percentile(samples, [25, 50, 75])
+    return {"median_ms": float(median), "iqr_ms": float(q3 - q1), "samples_ms": samples.round(3).tolist()}
+
+
+def benchmark(families, sizes, repeats, warmup, log):
+    results = []
+    total = len(families) * len(sizes)
+    for index, (family, size_name) in enumerate(((f, s) for f in families for s in sizes), start=1):
+        size = SIZES[size_name]
+        log(f"[{index}/{total}] {family} {size_name} {size}: building and warming up")
+        steps = {variant: make_steps(make_layer(variant, family, size["units"]), size) for variant in VARIANTS}
+        for variant in VARIANTS:
+            for mode in MODES:
+                for _ in range(warmup):
+                    time_call(steps[variant][mode])
+        samples = {(v, m): [] for v in VARIANTS for m in MODES}
+        for round_ in range(repeats):
+            for mode in MODES:
+                for variant in VARIANTS:  # interleaved
+                    samples[(variant, mode)].append(time_call(steps[variant][mode]))
+            log(f"[{index}/{total}] {family} {size_name}: round {round_ + 1}/{repeats}", end="\r")
+        log("")
+        for mode in MODES:
+            row = {"family": family, "size": size_name, "mode": mode, **size}
+            for variant in VARIANTS:
+                row[variant] = summarize(samples[(variant, mode)])
+            row["ours_over_keras"] = row["ours"]["median_ms"] / row["keras"]["median_ms"]
+            row["rnn_cell_over_ours"] = row["rnn_cell"]["median_ms"] / row["ours"]["median_ms"]
+            results.append(row)
+            log(
+                f"    {mode:5s} ours {row['ours']['median_ms']:8.2f} ms | RNN(cell) {row['rnn_cell']['median_ms']:8.2f} ms"
+                f" | keras {row['keras']['median_ms']:8.2f} ms | ours/keras {row['ours_over_keras']:.2f}"
+                f" | RNN(cell)/ours {row['rnn_cell_over_ours']:.2f}"
+            )
+    return results
+
+
+def machine():
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__ if hasattr(keras, "__version__") else "",
+        "devices": [d.device_type for d in tf.config.list_physical_devices()],
+    }
+
+
+def markdown_table(results):
+    lines = [
+        "| family | size | mode | ours (ms) | RNN(cell) (ms) | Keras, no LN (ms) | ours / Keras | RNN(cell) / ours |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['family']} | {r['size']} | {r['mode']} | {r['ours']['median_ms']:.1f} ± {r['ours']['iqr_ms']:.1f}"
+            f" | {r['rnn_cell']['median_ms']:.1f} ± {r['rnn_cell']['iqr_ms']:.1f}"
+            f" | {r['keras']['median_ms']:.1f} ± {r['keras']['iqr_ms']:.1f}"
+            f" | {r['ours_over_keras']:.2f} | {r['rnn_cell_over_ours']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def plot(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r['family']}\n{r['size']}\n{r['mode']}" for r in results]
+    positions = np.arange(len(results))
+    width = 0.27
+    fig, ax = plt.subplots(figsize=(max(8, 1.2 * len(results)), 4.5))
+    for offset, variant in zip((-width, 0, width), VARIANTS):
+        ax.bar(positions + offset, [r[variant]["median_ms"] / r["keras"]["median_ms"] for r in results], width, label=variant)
+    ax.axhline(1.15, color="gray", linestyle="--", linewidth=1, label="target 1.15x Keras")
+    ax.set_xticks(positions, labels, fontsize=8)
+    ax.set_ylabel("time / Keras's un-normalized layer")
+    ax.set_title("Layer-normalized RNNs vs Keras (median, lower is better)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--sizes", default=",".join(SIZES))
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
+    parser.add_argument("--no-plot", action="store_true")
+    args = parser.parse_args(argv)
+
+    def log(message, end="\n"):
+        print(message, end=end, file=sys.stderr, flush=True)
+
+    results = benchmark(args.families.split(","), args.sizes.split(","), args.repeats, args.warmup, log)
+    os.makedirs(args.out, exist_ok=True)
+    report = {"machine": machine(), "command": " ".join(["python", "benchmarks/rnn_benchmark.py", *sys.argv[1:]]), "results": results}
+    with open(os.path.join(args.out, "cpu.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    if not args.no_plot:
+        plot(results, os.path.join(args.out, "cpu.png"))
+    print(markdown_table(results))
+    return report
+
+
+if __name__ == "__main__":
+    main()
