@@ -20,6 +20,7 @@ class CellCase:
     num_states: int
     epsilon_argument: str  # the name of the cell's normalization epsilon
     keras_cell_class: type  # the plain Keras cell whose weights ours extends
+    layer_class: type  # our whole-sequence layer for this cell
 
     def make(self, units=4, **kwargs):
         return self.cell_class(units, **kwargs)
@@ -29,8 +30,8 @@ class CellCase:
 
 
 CELL_CASES = [
-    CellCase("lstm", lnrnn.LayerNormLSTMCell, numpy_reference.lstm_step, 2, "norm_epsilon", keras.layers.LSTMCell),
-    CellCase("gru", lnrnn.LayerNormGRUCell, numpy_reference.gru_step, 1, "norm_epsilon", keras.layers.GRUCell),
+    CellCase("lstm", lnrnn.LayerNormLSTMCell, numpy_reference.lstm_step, 2, "norm_epsilon", keras.layers.LSTMCell, lnrnn.LayerNormLSTM),
+    CellCase("gru", lnrnn.LayerNormGRUCell, numpy_reference.gru_step, 1, "norm_epsilon", keras.layers.GRUCell, lnrnn.LayerNormGRU),
     CellCase(
         "simple_rnn",
         lnrnn.LayerNormSimpleRNNCell,
@@ -38,5 +39,6 @@ CELL_CASES = [
         1,
         "layernorm_epsilon",
         keras.layers.SimpleRNNCell,
+        lnrnn.LayerNormSimpleRNN,
     ),
 ]

@@ -126,15 +126,20 @@ class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
             output = self.activation(output)
         return output, [output] if nested else output
 
+    # The normalization's arguments live on its sublayer; read them here too.
+    layernorm_epsilon = property(lambda self: self.layernorm.epsilon)
+    gamma_initializer = property(lambda self: self.layernorm.gamma_initializer)
+    gamma_regularizer = property(lambda self: self.layernorm.gamma_regularizer)
+    gamma_constraint = property(lambda self: self.layernorm.gamma_constraint)
+
     def get_config(self):
         config = super().get_config()
         del config["name"]  # As Addons does: its config has no name.
-        norm = self.layernorm
         config.update(
-            layernorm_epsilon=norm.epsilon,
-            gamma_initializer=keras.initializers.serialize(norm.gamma_initializer),
-            gamma_regularizer=keras.regularizers.serialize(norm.gamma_regularizer),
-            gamma_constraint=keras.constraints.serialize(norm.gamma_constraint),
+            layernorm_epsilon=self.layernorm_epsilon,
+            gamma_initializer=keras.initializers.serialize(self.gamma_initializer),
+            gamma_regularizer=keras.regularizers.serialize(self.gamma_regularizer),
+            gamma_constraint=keras.constraints.serialize(self.gamma_constraint),
         )
         return config
 

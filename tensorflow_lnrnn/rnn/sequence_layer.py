@@ -62,6 +62,14 @@ class LayerNormRNNBase(keras.layers.RNN):
                     return result
             return super().inner_loop(sequences, initial_state, mask, training=training)
 
+    def build_from_config(self, config):
+        # Keras 2's RNN.build takes a list for a list of shapes; a shape that
+        # JSON turned into a list must go back to a tuple.
+        shape = config.get("input_shape")
+        if isinstance(shape, list) and not any(isinstance(d, (list, tuple)) for d in shape):
+            config = {**config, "input_shape": tuple(shape)}
+        super().build_from_config(config)
+
     def get_config(self):
         config = super().get_config()
         cell_config = config.pop("cell")

@@ -138,7 +138,9 @@ def run(family, cell, sequences, initial_state, mask, training, go_backwards, re
             time_mask = tf.reverse(time_mask, [0])
         time_mask = tf.TensorArray(tf.bool, size=steps).unstack(time_mask)
     states = [tf.convert_to_tensor(s) for s in initial_state]
-    outputs = tf.TensorArray(states[0].dtype, size=steps if return_sequences else 0)
+    # Per-step outputs only when asked for (an unused TensorArray still costs,
+    # and XLA cannot differentiate an empty one).
+    outputs = [tf.TensorArray(states[0].dtype, size=steps)] if return_sequences else []
 
     def body(t, states, outputs):
         h_for_matmul = states[0] if rec_dp_mask is None else states[0] * rec_dp_mask
@@ -146,14 +148,15 @@ def run(family, cell, sequences, initial_state, mask, training, go_backwards, re
         if time_mask is not None:  # masked steps keep the previous state (and output)
             keep = tf.expand_dims(time_mask.read(t), -1)
             new_states = [tf.where(keep, new, old) for new, old in zip(new_states, states)]
-        if return_sequences:
-            outputs = outputs.write(t, new_states[0])
-        return t + 1, new_states, outputs
+        return t + 1, new_states, [ta.write(t, new_states[0]) for ta in outputs]
 
-    _, states, outputs = tf.while_loop(lambda t, *_: t < steps, body, (tf.constant(0), states, outputs))
+    # maximum_iterations: XLA (jit_compile=True) needs a bound to differentiate the loop.
+    _, states, outputs = tf.while_loop(
+        lambda t, *_: t < steps, body, (tf.constant(0), states, outputs), maximum_iterations=steps
+    )
     last_output = states[0]  # every cell's output is its first state
     if return_sequences:
-        outputs = tf.transpose(outputs.stack(), [1, 0, 2])
+        outputs = tf.transpose(outputs[0].stack(), [1, 0, 2])
     else:
         outputs = tf.expand_dims(last_output, 1)  # unused by RNN.call
     return last_output, outputs, states

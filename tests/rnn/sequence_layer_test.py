@@ -1,0 +1,182 @@
+"""The whole-sequence layers (LayerNormLSTM, LayerNormGRU, LayerNormSimpleRNN):
+the fast path against the generic loop, against `RNN(cell)` and against NumPy."""
+
+import inspect
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras, seed_kwargs
+from tensorflow_lnrnn.utils.test_utils import randomize_weights
+from tests import numpy_reference
+from tests.cell_cases import CELL_CASES
+
+BATCH, TIME, INPUT_DIM, UNITS = 3, 6, 4, 5
+ATOL = 1e-5
+
+pytestmark = pytest.mark.parametrize("case", CELL_CASES, ids=str)
+
+
+@pytest.fixture
+def inputs(rng):
+    return rng.normal(size=(BATCH, TIME, INPUT_DIM)).astype("float32")
+
+
+@pytest.fixture
+def mask():
+    mask = np.ones((BATCH, TIME), dtype=bool)
+    mask[0, -2:] = False
+    mask[1, :2] = False
+    mask[2, 3] = False
+    return tf.constant(mask)
+
+
+def fast_and_generic(case, weights_seed=0, **kwargs):
+    """Two identical layers with the same weights: one on the fast path, one not."""
+    layers = []
+    for use_fast_path in (True, False):
+        layer = case.layer_class(UNITS, **kwargs)
+        layer.build((BATCH if layer.stateful else None, None, INPUT_DIM))
+        randomize_weights(layer, seed=weights_seed)
+        layer.use_fast_path = use_fast_path
+        layers.append(layer)
+    return layers
+
+
+def assert_same(a, b, atol=ATOL):
+    a = a if isinstance(a, (list, tuple)) else [a]
+    b = b if isinstance(b, (list, tuple)) else [b]
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), atol=atol, rtol=0)
+
+
+def test_signature_is_the_cells_then_rnns(case):
+    cell_names = [n for n in inspect.signature(case.cell_class.__init__).parameters if n not in ("self", "kwargs")]
+    layer_parameters = inspect.signature(case.layer_class.__init__).parameters
+    assert [n for n in layer_parameters if n not in ("self", "kwargs")] == cell_names + [
+        "return_sequences", "return_state", "go_backwards", "stateful", "unroll"
+    ]
+    for name in cell_names:
+        assert layer_parameters[name].default == inspect.signature(case.cell_class.__init__).parameters[name].default
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_fast_path_matches_generic_loop_and_numpy(case, inputs, mask, go_backwards, masked, device):
+    fast, generic = fast_and_generic(case, return_sequences=True, return_state=True, go_backwards=go_backwards)
+    mask = mask if masked else None
+    fast_outputs = fast(inputs, mask=mask)
+    assert_same(fast_outputs, generic(inputs, mask=mask))
+    expected, expected_states = numpy_reference.run_sequence(
+        case.reference_step, fast.cell.get_weights(), fast.cell.get_config(), inputs,
+        [np.zeros((BATCH, UNITS))] * case.num_states, mask=None if mask is None else np.asarray(mask),
+        go_backwards=go_backwards,
+    )
+    assert_same(fast_outputs, [expected, *expected_states])
+
+
+def test_same_weights_and_outputs_as_rnn_of_the_cell(case, inputs):
+    (layer, _), plain = fast_and_generic(case), keras.layers.RNN(case.make(UNITS))
+    plain.build((None, None, INPUT_DIM))
+    assert [w.shape for w in plain.weights] == [w.shape for w in layer.weights]
+    plain.set_weights(layer.get_weights())
+    assert_same(layer(inputs), plain(inputs))
+
+
+def test_initial_state_and_last_output(case, inputs, rng):
+    fast, generic = fast_and_generic(case, return_state=True)
+    initial = [tf.constant(rng.normal(size=(BATCH, UNITS)).astype("float32")) for _ in range(case.num_states)]
+    assert_same(fast(inputs, initial_state=initial), generic(inputs, initial_state=initial))
+
+
+def test_gradients_match_generic_loop(case, inputs, mask):
+    fast, generic = fast_and_generic(case, return_sequences=True)
+    cotangent = tf.constant(np.random.default_rng(1).normal(size=(BATCH, TIME, UNITS)).astype("float32"))
+    gradients = []
+    for layer in (fast, generic):
+        x = tf.constant(inputs)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x, mask=mask) * cotangent)
+        gradients.append(tape.gradient(loss, [x] + layer.trainable_weights))
+    assert all(g is not None for g in gradients[0])
+    assert_same(gradients[0], gradients[1], atol=1e-4)
+
+
+def test_dropout_same_masks_as_generic_loop_and_none_at_inference(case, inputs):
+    kwargs = dict(return_sequences=True, dropout=0.3, recurrent_dropout=0.3, **seed_kwargs(11))
+    fast, generic = fast_and_generic(case, **kwargs)
+    assert_same(fast(inputs), generic(inputs))  # inference: no dropout
+    trained = np.asarray(fast(inputs, training=True))
+    assert not np.allclose(trained, np.asarray(fast(inputs)), atol=1e-3)
+    if IS_KERAS_3:  # same seed, same draws: the fast path uses Keras's own masks
+        fast, generic = fast_and_generic(case, **kwargs)
+        assert_same(fast(inputs, training=True), generic(inputs, training=True))
+
+
+def test_stateful_and_unroll(case, inputs):
+    (layer, _), (reference, _) = fast_and_generic(case, stateful=True, return_sequences=True), fast_and_generic(
+        case, return_sequences=True
+    )
+    first, second = layer(inputs[:, :3]), layer(inputs[:, 3:])
+    assert_same(np.concatenate([first, second], axis=1), reference(inputs))
+    unrolled = case.layer_class(UNITS, return_sequences=True, unroll=True)
+    unrolled.build((None, TIME, INPUT_DIM))
+    unrolled.set_weights(reference.get_weights())
+    assert_same(unrolled(inputs), reference(inputs))
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision(case, inputs, policy):
+    reference, _ = fast_and_generic(case, return_sequences=True)
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        layer = case.layer_class(UNITS, return_sequences=True)
+        layer.build((None, None, INPUT_DIM))
+        layer.set_weights(reference.get_weights())
+        outputs = layer(300.0 * inputs)  # statistics must be float32 to stay finite
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert outputs.dtype == policy.split("_")[1]
+    outputs = np.asarray(tf.cast(outputs, "float32"))
+    assert np.all(np.isfinite(outputs))
+    assert_same(outputs, reference(300.0 * inputs), atol=0.05)
+
+
+def test_jit_compile_training(case, inputs, rng):
+    model = keras.Sequential([keras.Input((TIME, INPUT_DIM)), case.layer_class(UNITS)])
+    randomize_weights(model)
+    expected = np.asarray(model(inputs))
+    assert_same(tf.function(lambda x: model(x), jit_compile=True)(tf.constant(inputs)), expected)
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    losses = model.fit(inputs, rng.normal(size=(BATCH, UNITS)), epochs=4, verbose=0).history["loss"]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
+
+
+def test_config_round_trip_and_keras_file(case, inputs, tmp_path):
+    layer = case.layer_class(UNITS, return_sequences=True, go_backwards=True, dropout=0.1, name="seq")
+    config = layer.get_config()
+    clone = case.layer_class.from_config(config)
+    assert clone.get_config() == config
+    assert "cell" not in config and config["units"] == UNITS
+    model = keras.Sequential([keras.Input((TIME, INPUT_DIM)), layer])
+    randomize_weights(model)
+    model.save(tmp_path / "model.keras")
+    restored = keras.models.load_model(tmp_path / "model.keras")
+    assert type(restored.layers[-1]) is case.layer_class
+    assert_same(restored(inputs), model(inputs), atol=0)
+
+
+def test_cell_arguments_are_readable_on_the_layer(case):
+    layer = case.layer_class(UNITS, use_bias=False, **{case.epsilon_argument: 0.25})
+    assert layer.units == UNITS and layer.use_bias is False
+    assert getattr(layer, case.epsilon_argument) == 0.25
+
+
+def test_bad_arguments_are_refused_like_the_cells(case):
+    with pytest.raises(TypeError):
+        case.layer_class("8")
+    with pytest.raises(ValueError, match="`dropout`"):
+        case.layer_class(UNITS, dropout=1.5)
