@@ -53,7 +53,8 @@ setup(
     python_requires=">=3.9",
     install_requires=[tensorflow_requirement(), "typeguard>=2.7"],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "h5py"],
+        "test": ["pytest>=7", "hypothesis>=6", "h5py", "matplotlib"],
+        "benchmarks": ["matplotlib"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

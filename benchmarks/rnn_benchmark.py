@@ -31,6 +31,7 @@ import tensorflow_lnrnn as lnrnn  # noqa: E402
 from tensorflow_lnrnn.utils.compat import keras  # noqa: E402
 
 SIZES = {
+    "tiny": {"batch": 4, "time": 5, "input": 3, "units": 4},  # smoke tests only
     "small": {"batch": 64, "time": 100, "input": 32, "units": 128},
     "large": {"batch": 32, "time": 200, "input": 128, "units": 512},
 }
@@ -172,7 +173,7 @@ def plot(results, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", default=",".join(FAMILIES))
-    parser.add_argument("--sizes", default=",".join(SIZES))
+    parser.add_argument("--sizes", default="small,large")
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import tensorflow_lnrnn as lnrnn
 from tensorflow_lnrnn.utils.compat import keras
 from tensorflow_lnrnn.utils.test_utils import randomize_weights
+from tests.strategies import optional_masks
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -48,10 +49,7 @@ def configurations(draw):
         kwargs["layernorm_epsilon"] = draw(st.sampled_from([1e-5, 1e-3, 0.1]))
         kwargs["gamma_initializer"] = draw(st.sampled_from(VECTOR_INITIALIZERS))
     batch, time, input_dim = draw(st.integers(1, 3)), draw(st.integers(1, 5)), draw(st.integers(1, 4))
-    mask = None
-    if draw(st.booleans()):
-        mask = np.array(draw(st.lists(st.booleans(), min_size=batch * time, max_size=batch * time)))
-        mask = mask.reshape(batch, time)
+    mask = draw(optional_masks(batch, time))
     return {
         "family": family,
         "kwargs": kwargs,

@@ -11,15 +11,13 @@ from tensorflow_lnrnn.utils.compat import keras
 from tensorflow_lnrnn.utils.test_utils import randomize_weights
 from tests import numpy_reference
 from tests.cell_cases import CELL_CASES
+from tests.strategies import optional_masks
 
 
 @st.composite
 def problems(draw):
     batch, time, input_dim = draw(st.integers(1, 4)), draw(st.integers(1, 6)), draw(st.integers(1, 5))
-    mask = None
-    if draw(st.booleans()):
-        mask = np.array(draw(st.lists(st.booleans(), min_size=batch * time, max_size=batch * time)))
-        mask = mask.reshape(batch, time)
+    mask = draw(optional_masks(batch, time))
     return {
         "units": draw(st.integers(1, 6)),
         "batch": batch,

@@ -1,0 +1,36 @@
+"""The benchmark script runs end to end (on a tiny size) and writes its reports.
+
+Timings are not asserted here (machines are noisy); `benchmarks/check_test.py`,
+run separately in CI, asserts generous bounds on real sizes.
+"""
+
+import importlib.util
+import json
+import os
+
+BENCHMARK = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "rnn_benchmark.py")
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("rnn_benchmark", BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_writes_json_chart_and_table(tmp_path, capsys):
+    report = load_benchmark().main(["--sizes", "tiny", "--repeats", "2", "--warmup", "1", "--out", str(tmp_path)])
+    rows = report["results"]
+    assert {(r["family"], r["mode"]) for r in rows} == {
+        (f, m) for f in ("lstm", "gru", "simple_rnn") for m in ("train", "infer")
+    }
+    for row in rows:
+        for variant in ("ours", "rnn_cell", "keras"):
+            assert len(row[variant]["samples_ms"]) == 2 and row[variant]["median_ms"] > 0
+        assert row["ours_over_keras"] == row["ours"]["median_ms"] / row["keras"]["median_ms"]
+    saved = json.loads((tmp_path / "cpu.json").read_text())
+    assert saved["machine"]["tensorflow"] and saved["results"] == rows
+    assert (tmp_path / "cpu.png").stat().st_size > 1000
+    out = capsys.readouterr()
+    assert "| lstm | tiny | train |" in out.out
+    assert "[1/3] lstm tiny" in out.err  # progress
