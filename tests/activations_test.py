@@ -14,6 +14,8 @@ import tensorflow as tf
 from tensorflow_lnrnn import activations
 from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
 
+pytestmark = pytest.mark.tensorflow_backend  # TF ops, SavedModels, tf.function
+
 FIXTURE = np.load(os.path.join(os.path.dirname(__file__), "fixtures", "keras2_activations.npz"))
 NAMES = [name for name in FIXTURE.files if name not in ("inputs", "keras_version")]
 

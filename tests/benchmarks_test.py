@@ -8,6 +8,10 @@ import importlib.util
 import json
 import os
 
+import pytest
+
+pytestmark = pytest.mark.tensorflow_backend  # TF ops, SavedModels, tf.function
+
 BENCHMARK = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "rnn_benchmark.py")
 
 

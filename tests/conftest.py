@@ -1,4 +1,10 @@
-"""Shared fixtures. Runs before TensorFlow initializes its devices."""
+"""Shared fixtures. Runs before TensorFlow initializes its devices.
+
+The suite runs on every Keras 3 backend (`KERAS_BACKEND=tensorflow|jax|torch`)
+and on Keras 2. Tests that need TensorFlow itself (TF ops, SavedModel,
+tf.distribute, the TF fast path) carry the `tensorflow_backend` mark and are
+skipped on the other backends.
+"""
 
 import os
 
@@ -6,15 +12,28 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-from tensorflow_lnrnn.utils.compat import keras  # noqa: E402
+from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras  # noqa: E402
 
-# Two logical CPUs, so that tf.distribute.MirroredStrategy has replicas to mirror.
-_cpus = tf.config.list_physical_devices("CPU")
-tf.config.set_logical_device_configuration(
-    _cpus[0], [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
-)
+BACKEND = keras.backend.backend() if IS_KERAS_3 else "tensorflow"
+
+if BACKEND == "tensorflow":
+    import tensorflow as tf
+
+    # Two logical CPUs, so that tf.distribute.MirroredStrategy has replicas to mirror.
+    _cpus = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(
+        _cpus[0], [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason=f"needs the TensorFlow backend (this run: {BACKEND})")
+    for item in items:
+        if "tensorflow_backend" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
@@ -36,10 +55,25 @@ def rng():
     return np.random.default_rng(42)
 
 
+def _gpu_visible():
+    if BACKEND == "tensorflow":
+        return bool(tf.config.list_physical_devices("GPU"))
+    if BACKEND == "jax":
+        import jax
+
+        return any(d.platform == "gpu" for d in jax.devices())
+    if BACKEND == "torch":
+        import torch
+
+        return torch.cuda.is_available()
+    return False
+
+
 @pytest.fixture(params=["cpu", "gpu"])
 def device(request):
     """Runs a test on each device kind present; GPU cases skip without a GPU."""
-    if request.param == "gpu" and not tf.config.list_physical_devices("GPU"):
+    if request.param == "gpu" and not _gpu_visible():
         pytest.skip("no GPU visible")
-    with tf.device(f"/{request.param}:0"):
+    scope = keras.device(f"{request.param}:0") if IS_KERAS_3 else tf.device(f"/{request.param}:0")
+    with scope:
         yield request.param

@@ -15,6 +15,8 @@ import pytest
 from tensorflow_lnrnn import LayerNormLSTMCell, activations, migrate
 from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
 
+pytestmark = pytest.mark.tensorflow_backend  # TF ops, SavedModels, tf.function
+
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 MODELS = sorted(
     glob.glob(os.path.join(FIXTURES, "addons_saved", "*")) + glob.glob(os.path.join(FIXTURES, "lnrnn_keras2_saved", "*"))

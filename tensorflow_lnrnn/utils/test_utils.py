@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tensorflow_lnrnn.utils.compat import keras, weight_path
+from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras, weight_path
 
 
 def randomize_weights(layer, seed=0, scale=0.5):
@@ -21,8 +21,13 @@ def rnn_model(cell, input_shape, **rnn_kwargs):
     return keras.Model(inputs, outputs)
 
 
+def to_numpy(x):
+    """A tensor of any backend (or a variable) as a NumPy array."""
+    return keras.ops.convert_to_numpy(x) if IS_KERAS_3 else np.asarray(x)
+
+
 def as_list(outputs):
-    return [np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
+    return [to_numpy(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
 
 
 def assert_all_equal(actual, expected, atol=0.0):

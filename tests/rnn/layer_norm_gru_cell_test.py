@@ -9,7 +9,7 @@ import pytest
 
 from tensorflow_lnrnn import LayerNormGRUCell
 from tensorflow_lnrnn.utils.compat import keras
-from tensorflow_lnrnn.utils.test_utils import weight_names
+from tensorflow_lnrnn.utils.test_utils import to_numpy, weight_names
 from tests import numpy_reference
 
 NORM_DEFAULTS = {"norm_gamma_initializer": "ones", "norm_beta_initializer": "zeros", "norm_epsilon": 1e-3}
@@ -65,7 +65,7 @@ def test_trained_keras_gru_weights_load_unchanged(rng):
     expected, _ = numpy_reference.run_sequence(
         numpy_reference.gru_step, cell.get_weights(), cell.get_config(), inputs, [np.zeros((8, 4))]
     )
-    np.testing.assert_allclose(layer(inputs), expected[:, -1], atol=1e-5)
+    np.testing.assert_allclose(to_numpy(layer(inputs)), expected[:, -1], atol=1e-5)
 
 
 def load_adding_problem():

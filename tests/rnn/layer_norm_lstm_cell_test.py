@@ -5,7 +5,7 @@ import inspect
 import numpy as np
 
 from tensorflow_lnrnn import LayerNormLSTMCell
-from tensorflow_lnrnn.utils.test_utils import weight_names
+from tensorflow_lnrnn.utils.test_utils import to_numpy, weight_names
 
 # Addons 0.23's signature, read off tensorflow_addons/rnn/layer_norm_lstm_cell.py.
 ADDONS_DEFAULTS = {
@@ -52,9 +52,9 @@ def test_weights_names_shapes_and_initial_values():
         "state_norm/gamma": (3,),
         "state_norm/beta": (3,),
     }
-    np.testing.assert_array_equal(cell.bias, [0] * 3 + [1] * 3 + [0] * 6)  # unit_forget_bias
-    np.testing.assert_array_equal(cell.kernel_norm.gamma, np.ones(12))
-    np.testing.assert_array_equal(cell.state_norm.beta, np.zeros(3))
+    np.testing.assert_array_equal(to_numpy(cell.bias), [0] * 3 + [1] * 3 + [0] * 6)  # unit_forget_bias
+    np.testing.assert_array_equal(to_numpy(cell.kernel_norm.gamma), np.ones(12))
+    np.testing.assert_array_equal(to_numpy(cell.state_norm.beta), np.zeros(3))
 
 
 def test_norm_arguments_reach_the_norm_layers():
@@ -62,8 +62,8 @@ def test_norm_arguments_reach_the_norm_layers():
     cell.build((None, 3))
     for norm in (cell.kernel_norm, cell.recurrent_norm, cell.state_norm):
         assert norm.epsilon == 0.5
-        np.testing.assert_array_equal(norm.gamma, 0.0)
-        np.testing.assert_array_equal(norm.beta, 1.0)
+        np.testing.assert_array_equal(to_numpy(norm.gamma), 0.0)
+        np.testing.assert_array_equal(to_numpy(norm.beta), 1.0)
 
 
 def test_no_bias():

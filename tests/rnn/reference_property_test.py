@@ -3,12 +3,11 @@ cell inside `keras.layers.RNN` agrees with its NumPy reference to 1e-5."""
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tensorflow_lnrnn.utils.compat import keras
-from tensorflow_lnrnn.utils.test_utils import randomize_weights
+from tensorflow_lnrnn.utils.test_utils import as_list, randomize_weights
 from tests import numpy_reference
 from tests.cell_cases import CELL_CASES
 from tests.strategies import optional_masks
@@ -43,7 +42,7 @@ def test_cell_matches_numpy_reference(case, problem):
         size=(problem["batch"], problem["time"], problem["input_dim"])
     ).astype("float32")
     mask = problem["mask"]
-    sequences, *states = layer(inputs, mask=None if mask is None else tf.constant(mask))
+    sequences, *states = as_list(layer(inputs, mask=mask))
     initial = [np.zeros((problem["batch"], problem["units"]))] * case.num_states
     expected, expected_states = numpy_reference.run_sequence(
         case.reference_step, cell.get_weights(), cell.get_config(), inputs, initial,

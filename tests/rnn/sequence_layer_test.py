@@ -15,7 +15,7 @@ from tests.cell_cases import CELL_CASES
 BATCH, TIME, INPUT_DIM, UNITS = 3, 6, 4, 5
 ATOL = 1e-5
 
-pytestmark = pytest.mark.parametrize("case", CELL_CASES, ids=str)
+pytestmark = [pytest.mark.parametrize("case", CELL_CASES, ids=str), pytest.mark.tensorflow_backend]
 
 
 @pytest.fixture

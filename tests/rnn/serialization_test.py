@@ -17,7 +17,7 @@ from tests.cell_cases import CELL_CASES
 BATCH, TIME, INPUT_DIM, UNITS = 2, 4, 3, 4
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-pytestmark = pytest.mark.parametrize("case", CELL_CASES, ids=str)
+pytestmark = [pytest.mark.parametrize("case", CELL_CASES, ids=str), pytest.mark.tensorflow_backend]
 EXPORT_KWARGS = {"verbose": False} if IS_KERAS_3 else {}  # Keras 2's export has no `verbose`
 
 
