@@ -1,0 +1,28 @@
+"""The GPU benchmark mode is ready: it runs end to end on the CPU (tiny sizes),
+on whichever Keras 3 backend this run uses, with torch's LSTM where installed."""
+
+import importlib.util
+import json
+import os
+
+import pytest
+
+from tensorflow_lnrnn.utils.compat import IS_KERAS_3
+
+pytestmark = pytest.mark.skipif(not IS_KERAS_3, reason="the GPU mode targets Keras 3 backends")
+BENCHMARK = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "gpu_benchmark.py")
+
+
+def test_gpu_benchmark_quick_mode_on_cpu(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("gpu_benchmark", BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    report = module.main(["--quick", "--repeats", "2", "--warmup", "1", "--out", str(tmp_path)])
+    rows = report["results"]
+    assert {(r["dtype"], r["mode"]) for r in rows} == {(d, m) for d in ("float32", "bfloat16") for m in ("infer", "train")}
+    with_torch = importlib.util.find_spec("torch") is not None
+    for row in rows:
+        assert row["ours"]["median_ms"] > 0 and row["keras_lstm"]["median_ms"] > 0
+        assert ("ours_over_torch" in row) == with_torch
+    assert json.loads((tmp_path / "gpu.json").read_text())["results"] == rows
+    assert "| 4 | 5 | 8 | float32 | infer |" in capsys.readouterr().out
