@@ -8,8 +8,9 @@ from tensorflow_lnrnn.rnn import fast_path
 from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
 
 RNN_ARGUMENTS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
-# Layer arguments the cell must not receive (the layer keeps them).
-LAYER_ONLY_KEYS = ("name", "trainable", "dtype", "cell", "zero_output_for_mask", "time_major") + RNN_ARGUMENTS
+# Keys of the cell's config that do not become the layer's: the layer has its
+# own, or (implementation) they mean nothing for our cells.
+NOT_FROM_CELL_CONFIG = ("name", "trainable", "dtype", "implementation") + RNN_ARGUMENTS
 
 
 def _argument_names(cls):
@@ -34,14 +35,10 @@ class LayerNormRNNBase(keras.layers.RNN):
             if not hasattr(cls, name):
                 setattr(cls, name, property(lambda self, name=name: getattr(self.cell, name)))
 
-    @classmethod
-    def _argument_names(cls):
-        return _argument_names(cls)
-
     def _init(self, arguments, kwargs):
         """`arguments`: the subclass constructor's `locals()` (read by name:
         typeguard 4 adds locals of its own)."""
-        arguments = {name: arguments[name] for name in self._argument_names()}
+        arguments = {name: arguments[name] for name in _argument_names(type(self))}
         rnn_arguments = {k: arguments.pop(k) for k in RNN_ARGUMENTS}
         cell_arguments = arguments
         cell_kwargs = {"dtype": kwargs.get("dtype"), "trainable": kwargs.get("trainable", True)}
@@ -54,6 +51,8 @@ class LayerNormRNNBase(keras.layers.RNN):
     if IS_KERAS_3:
 
         def inner_loop(self, sequences, initial_state, mask, training=False):
+            if isinstance(mask, (list, tuple)):
+                mask = mask[0]  # as Keras's LSTM.inner_loop: the sequence's mask
             if self.use_fast_path and not self.unroll:
                 result = fast_path.run(
                     self.cell, sequences, initial_state, mask, training, self.go_backwards, self.return_sequences
@@ -76,12 +75,12 @@ class LayerNormRNNBase(keras.layers.RNN):
         if isinstance(cell_config, dict) and "config" in cell_config:
             cell_config = cell_config["config"]  # Keras 2.13+ / 3 nest it
         for key, value in cell_config.items():
-            if key not in LAYER_ONLY_KEYS:
+            if key not in NOT_FROM_CELL_CONFIG:
                 config[key] = value
         return config
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config.pop("implementation", None)
+        config.pop("implementation", None)  # in configs of Keras's own LSTM/GRU
         return cls(**config)
