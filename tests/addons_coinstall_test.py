@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 try:
-    import tensorflow_addons  # noqa: F401
+    import tensorflow_addons  # noqa: F401 (its import is the check)
 except Exception as error:
     pytest.skip(f"tensorflow_addons cannot be imported here: {error}", allow_module_level=True)
 

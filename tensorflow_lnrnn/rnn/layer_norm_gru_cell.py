@@ -1,19 +1,14 @@
 """GRU cell with layer normalization inside the recurrence."""
 
 from tensorflow_lnrnn import activations
+from tensorflow_lnrnn.rnn.gate_normalization import GateNormalization
 from tensorflow_lnrnn.rnn.sequence_layer import LayerNormRNNBase
 from tensorflow_lnrnn.utils import types
-from tensorflow_lnrnn.utils.compat import (
-    build_sublayer,
-    dropout_masks,
-    keras,
-    ops,
-    register_keras_serializable,
-)
+from tensorflow_lnrnn.utils.compat import dropout_masks, keras, ops, register_keras_serializable
 
 
 @register_keras_serializable(package="LNRNN")
-class LayerNormGRUCell(keras.layers.GRUCell):
+class LayerNormGRUCell(GateNormalization, keras.layers.GRUCell):
     """GRU cell with layer normalization of its input and recurrent projections.
 
     Neither Keras nor TensorFlow Addons has one. With Keras's gate order
@@ -114,26 +109,14 @@ class LayerNormGRUCell(keras.layers.GRUCell):
         # One dropout mask for all three gates, not one per gate.
         self.implementation = 2
         self.dropout_mask_count = None
-        self.norm_gamma_initializer = keras.initializers.get(norm_gamma_initializer)
-        self.norm_beta_initializer = keras.initializers.get(norm_beta_initializer)
-        self.norm_epsilon = types.check_epsilon("norm_epsilon", norm_epsilon)
-        self.kernel_norm = self._create_norm_layer("kernel_norm")
-        self.recurrent_norm = self._create_norm_layer("recurrent_norm")
-
-    def _create_norm_layer(self, name):
-        return keras.layers.LayerNormalization(
-            epsilon=self.norm_epsilon,
-            gamma_initializer=self.norm_gamma_initializer,
-            beta_initializer=self.norm_beta_initializer,
-            dtype=self.dtype_policy,
-            name=name,
+        self._init_normalizations(
+            norm_gamma_initializer, norm_beta_initializer, norm_epsilon, ("kernel_norm", "recurrent_norm")
         )
 
     def build(self, input_shape):
         types.check_step_input_shape(self, input_shape)
         super().build(input_shape)
-        for norm in (self.kernel_norm, self.recurrent_norm):
-            build_sublayer(norm, (None, 3 * self.units))
+        self._build_normalizations({"kernel_norm": 3 * self.units, "recurrent_norm": 3 * self.units})
 
     def call(self, inputs, states, training=False):
         nested = isinstance(states, (list, tuple))
@@ -156,12 +139,7 @@ class LayerNormGRUCell(keras.layers.GRUCell):
         return h, [h] if nested else h
 
     def get_config(self):
-        config = {
-            "norm_gamma_initializer": keras.initializers.serialize(self.norm_gamma_initializer),
-            "norm_beta_initializer": keras.initializers.serialize(self.norm_beta_initializer),
-            "norm_epsilon": self.norm_epsilon,
-        }
-        return {**super().get_config(), **config}
+        return {**super().get_config(), **self._normalization_config()}
 
 
 @register_keras_serializable(package="LNRNN")

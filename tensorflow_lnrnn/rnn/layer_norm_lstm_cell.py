@@ -1,19 +1,14 @@
 """LSTM cell with layer normalization inside the recurrence."""
 
 from tensorflow_lnrnn import activations
+from tensorflow_lnrnn.rnn.gate_normalization import GateNormalization
 from tensorflow_lnrnn.rnn.sequence_layer import LayerNormRNNBase
 from tensorflow_lnrnn.utils import types
-from tensorflow_lnrnn.utils.compat import (
-    build_sublayer,
-    dropout_masks,
-    keras,
-    ops,
-    register_keras_serializable,
-)
+from tensorflow_lnrnn.utils.compat import dropout_masks, keras, ops, register_keras_serializable
 
 
 @register_keras_serializable(package="LNRNN")
-class LayerNormLSTMCell(keras.layers.LSTMCell):
+class LayerNormLSTMCell(GateNormalization, keras.layers.LSTMCell):
     """LSTM cell with layer normalization, a drop-in for `tfa.rnn.LayerNormLSTMCell`.
 
     Layer normalization (Ba et al., 2016, https://arxiv.org/abs/1607.06450) is
@@ -108,31 +103,19 @@ class LayerNormLSTMCell(keras.layers.LSTMCell):
         # One dropout mask for all four gates (as in Addons), not one per gate.
         self.implementation = 2
         self.dropout_mask_count = None
-        self.norm_gamma_initializer = keras.initializers.get(norm_gamma_initializer)
-        self.norm_beta_initializer = keras.initializers.get(norm_beta_initializer)
-        self.norm_epsilon = types.check_epsilon("norm_epsilon", norm_epsilon)
-        self.kernel_norm = self._create_norm_layer("kernel_norm")
-        self.recurrent_norm = self._create_norm_layer("recurrent_norm")
-        self.state_norm = self._create_norm_layer("state_norm")
-
-    def _create_norm_layer(self, name):
-        return keras.layers.LayerNormalization(
-            epsilon=self.norm_epsilon,
-            gamma_initializer=self.norm_gamma_initializer,
-            beta_initializer=self.norm_beta_initializer,
-            dtype=self.dtype_policy,
-            name=name,
+        self._init_normalizations(
+            norm_gamma_initializer,
+            norm_beta_initializer,
+            norm_epsilon,
+            ("kernel_norm", "recurrent_norm", "state_norm"),
         )
 
     def build(self, input_shape):
         types.check_step_input_shape(self, input_shape)
         super().build(input_shape)
-        for norm, size in (
-            (self.kernel_norm, 4 * self.units),
-            (self.recurrent_norm, 4 * self.units),
-            (self.state_norm, self.units),
-        ):
-            build_sublayer(norm, (None, size))
+        self._build_normalizations(
+            {"kernel_norm": 4 * self.units, "recurrent_norm": 4 * self.units, "state_norm": self.units}
+        )
 
     def call(self, inputs, states, training=False):
         h_tm1, c_tm1 = states[0], states[1]
@@ -151,12 +134,7 @@ class LayerNormLSTMCell(keras.layers.LSTMCell):
         return h, [h, c]
 
     def get_config(self):
-        config = {
-            "implementation": self.implementation,
-            "norm_gamma_initializer": keras.initializers.serialize(self.norm_gamma_initializer),
-            "norm_beta_initializer": keras.initializers.serialize(self.norm_beta_initializer),
-            "norm_epsilon": self.norm_epsilon,
-        }
+        config = {"implementation": self.implementation, **self._normalization_config()}
         return {**super().get_config(), **config}
 
 

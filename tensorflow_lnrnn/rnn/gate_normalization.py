@@ -1,0 +1,39 @@
+"""What LayerNormLSTMCell and LayerNormGRUCell share: their `norm_*` arguments
+and the `LayerNormalization` sublayers built from them."""
+
+from tensorflow_lnrnn.utils import types
+from tensorflow_lnrnn.utils.compat import build_sublayer, keras
+
+
+class GateNormalization:
+    """Mixin for cells with `norm_gamma_initializer`, `norm_beta_initializer`
+    and `norm_epsilon` arguments shared by several normalizations."""
+
+    def _init_normalizations(self, gamma_initializer, beta_initializer, epsilon, names):
+        """Stores the arguments and creates one sublayer per name (as attributes)."""
+        self.norm_gamma_initializer = keras.initializers.get(gamma_initializer)
+        self.norm_beta_initializer = keras.initializers.get(beta_initializer)
+        self.norm_epsilon = types.check_epsilon("norm_epsilon", epsilon)
+        for name in names:
+            setattr(self, name, self._create_norm_layer(name))
+
+    def _create_norm_layer(self, name):
+        return keras.layers.LayerNormalization(
+            epsilon=self.norm_epsilon,
+            gamma_initializer=self.norm_gamma_initializer,
+            beta_initializer=self.norm_beta_initializer,
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+    def _build_normalizations(self, sizes):
+        """`sizes`: {sublayer name: normalized size}."""
+        for name, size in sizes.items():
+            build_sublayer(getattr(self, name), (None, size))
+
+    def _normalization_config(self):
+        return {
+            "norm_gamma_initializer": keras.initializers.serialize(self.norm_gamma_initializer),
+            "norm_beta_initializer": keras.initializers.serialize(self.norm_beta_initializer),
+            "norm_epsilon": self.norm_epsilon,
+        }
