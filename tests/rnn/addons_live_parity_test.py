@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import tensorflow_lnrnn as lnrnn
 from tensorflow_lnrnn.utils.compat import keras
 from tensorflow_lnrnn.utils.test_utils import randomize_weights
-from tests.strategies import optional_masks
+from tests.strategies import epsilons, optional_masks
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -42,11 +42,11 @@ def configurations(draw):
     }
     if family == "LayerNormLSTMCell":
         kwargs["recurrent_activation"] = draw(st.sampled_from(ACTIVATIONS))
-        kwargs["norm_epsilon"] = draw(st.sampled_from([1e-5, 1e-3, 0.1]))
+        kwargs["norm_epsilon"] = draw(epsilons(kwargs["units"]))
         kwargs["norm_gamma_initializer"] = draw(st.sampled_from(VECTOR_INITIALIZERS))
         kwargs["unit_forget_bias"] = draw(st.booleans())
     else:
-        kwargs["layernorm_epsilon"] = draw(st.sampled_from([1e-5, 1e-3, 0.1]))
+        kwargs["layernorm_epsilon"] = draw(epsilons(kwargs["units"]))
         kwargs["gamma_initializer"] = draw(st.sampled_from(VECTOR_INITIALIZERS))
     batch, time, input_dim = draw(st.integers(1, 3)), draw(st.integers(1, 5)), draw(st.integers(1, 4))
     mask = draw(optional_masks(batch, time))
@@ -71,7 +71,10 @@ def outputs_and_gradients(layer, inputs, mask, cotangents):
     return [o.numpy() for o in outputs], [g.numpy() for g in gradients]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: the same examples on every run, so CI cannot flake on a new draw.
+@settings(
+    max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(config=configurations())
 def test_outputs_and_gradients_match_addons(config):
     rng = np.random.default_rng(config["seed"])

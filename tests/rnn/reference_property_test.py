@@ -10,28 +10,32 @@ from tensorflow_lnrnn.utils.compat import keras
 from tensorflow_lnrnn.utils.test_utils import as_list, randomize_weights
 from tests import numpy_reference
 from tests.cell_cases import CELL_CASES
-from tests.strategies import optional_masks
+from tests.strategies import epsilons, optional_masks
 
 
 @st.composite
 def problems(draw):
     batch, time, input_dim = draw(st.integers(1, 4)), draw(st.integers(1, 6)), draw(st.integers(1, 5))
     mask = draw(optional_masks(batch, time))
+    units = draw(st.integers(1, 6))
     return {
-        "units": draw(st.integers(1, 6)),
+        "units": units,
         "batch": batch,
         "time": time,
         "input_dim": input_dim,
         "mask": mask,
         "go_backwards": draw(st.booleans()),
         "use_bias": draw(st.booleans()),
-        "epsilon": draw(st.sampled_from([1e-5, 1e-3, 0.1])),
+        "epsilon": draw(epsilons(units)),
         "seed": draw(st.integers(0, 2**16)),
     }
 
 
 @pytest.mark.parametrize("case", CELL_CASES, ids=str)
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: the same examples on every run, so CI cannot flake on a new draw.
+@settings(
+    max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(problem=problems())
 def test_cell_matches_numpy_reference(case, problem):
     cell = case.make(problem["units"], use_bias=problem["use_bias"], **{case.epsilon_argument: problem["epsilon"]})
