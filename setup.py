@@ -52,6 +52,7 @@ setup(
     packages=find_packages(include=["tensorflow_lnrnn", "tensorflow_lnrnn.*"]),
     python_requires=">=3.9",
     install_requires=[tensorflow_requirement(), "typeguard>=2.7"],
+    entry_points={"console_scripts": ["lnrnn-migrate = tensorflow_lnrnn.migrate:main"]},
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6", "h5py", "matplotlib"],
         "benchmarks": ["matplotlib"],

@@ -7,6 +7,8 @@ a new cell gets the whole test matrix by adding one entry here.
 import dataclasses
 from typing import Callable
 
+import pytest
+
 import tensorflow_lnrnn as lnrnn
 from tensorflow_lnrnn.utils.compat import keras
 from tests import numpy_reference
@@ -25,6 +27,13 @@ class CellCase:
     def make(self, units=4, **kwargs):
         return self.cell_class(units, **kwargs)
 
+    def make_sequence_layer(self, kind, units, cell_kwargs=None, **rnn_kwargs):
+        """A layer over whole sequences: `RNN(cell)` for kind "cell", our
+        whole-sequence layer for kind "layer"."""
+        if kind == "cell":
+            return keras.layers.RNN(self.make(units, **(cell_kwargs or {})), **rnn_kwargs)
+        return self.layer_class(units, **(cell_kwargs or {}), **rnn_kwargs)
+
     def __str__(self):
         return self.id
 
@@ -41,4 +50,13 @@ CELL_CASES = [
         keras.layers.SimpleRNNCell,
         lnrnn.LayerNormSimpleRNN,
     ),
+]
+
+
+# The six public classes, as (case, kind) pairs: kind "cell" runs the cell in
+# `keras.layers.RNN`, kind "layer" is the whole-sequence layer.
+PUBLIC_CLASSES = [
+    pytest.param(case, kind, id=f"{case.cell_class.__name__ if kind == 'cell' else case.layer_class.__name__}")
+    for case in CELL_CASES
+    for kind in ("cell", "layer")
 ]

@@ -107,23 +107,3 @@ def test_command_line_entry_point(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "[migrate] wrote" in result.stdout and os.path.exists(new)
-
-
-@pytest.mark.parametrize(
-    "make_old, message",
-    [
-        (lambda tmp: str(tmp / "missing.h5"), "does not exist"),
-        (lambda tmp: (tmp / "notes.h5").write_text("not a model") and str(tmp / "notes.h5"), "neither"),
-        (lambda tmp: str(tmp), "not a SavedModel"),
-    ],
-    ids=["missing", "not-a-model", "plain-directory"],
-)
-def test_bad_input_is_a_clear_error(tmp_path, capsys, make_old, message):
-    assert migrate.main([make_old(tmp_path), str(tmp_path / "new.keras")]) == 2
-    assert message in capsys.readouterr().err
-
-
-def test_output_must_be_a_keras_file(tmp_path, capsys):
-    old = os.path.join(FIXTURES, "addons_saved", "lstm_masked", "model.h5")
-    assert migrate.main([old, str(tmp_path / "new.h5")]) == 2
-    assert "must end in .keras" in capsys.readouterr().err

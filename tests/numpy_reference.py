@@ -79,10 +79,25 @@ def simple_rnn_step(x, states, weights, config):
     return h, [h]
 
 
-def run_sequence(step, weights, config, inputs, initial_states, mask=None, go_backwards=False):
+def run_sequence(
+    step,
+    weights,
+    config,
+    inputs,
+    initial_states,
+    mask=None,
+    go_backwards=False,
+    zero_output_for_mask=False,
+    masked_output_starts_at_state=False,
+):
     """Runs ``step`` over (B, T, D) inputs with Keras RNN semantics.
 
-    Masked steps output the previous output and keep the previous states.
+    Masked steps keep the previous states and output zeros
+    (``zero_output_for_mask``) or the previous step's output, which is zeros
+    before the first step, whatever the initial states: Keras's TensorFlow and
+    torch loops. Keras's JAX loop (`lax.scan`) outputs the first state instead,
+    which differs only before the first unmasked step of a sequence with a
+    non-zero initial state: ``masked_output_starts_at_state=True``.
     With ``go_backwards`` the sequence (and mask) is read last step first, and
     the outputs come back in that processing order, as Keras returns them.
     Returns ``(sequences, final_states)``.
@@ -93,13 +108,13 @@ def run_sequence(step, weights, config, inputs, initial_states, mask=None, go_ba
     steps = range(inputs.shape[1])
     if go_backwards:
         steps = reversed(steps)
-    previous_output = np.zeros_like(states[0])
+    previous_output = states[0] if masked_output_starts_at_state else np.zeros_like(states[0])
     outputs = []
     for t in steps:
         output, new_states = step(inputs[:, t], states, weights, config)
         if mask is not None:
             keep = np.asarray(mask)[:, t, None].astype(bool)
-            output = np.where(keep, output, previous_output)
+            output = np.where(keep, output, 0.0 if zero_output_for_mask else previous_output)
             new_states = [np.where(keep, n, s) for n, s in zip(new_states, states)]
         outputs.append(output)
         states, previous_output = new_states, output

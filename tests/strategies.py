@@ -21,3 +21,22 @@ def epsilons(units):
     are drawn only with enough units.
     """
     return st.sampled_from([1e-5, 1e-3, 0.1] if units >= 4 else [1e-3, 0.1])
+
+
+def mask_rows(time):
+    """One row of a (batch, time) mask, of each kind a user meets: no step
+    masked, leading (pre-padding), trailing (post-padding), interior, every
+    step masked, or any pattern."""
+    cut = st.integers(0, time)
+    leading = cut.map(lambda k: np.arange(time) >= k)
+    trailing = cut.map(lambda k: np.arange(time) < k)
+    interior = st.tuples(cut, cut).map(lambda ab: (np.arange(time) < min(ab)) | (np.arange(time) >= max(ab)))
+    anything = st.lists(st.booleans(), min_size=time, max_size=time).map(np.array)
+    return st.sampled_from([np.ones(time, bool), np.zeros(time, bool)]) | leading | trailing | interior | anything
+
+
+def masks(batch, time):
+    """None (no mask), or a (batch, time) boolean mask whose rows mix the kinds
+    of `mask_rows`."""
+    rows = st.lists(mask_rows(time), min_size=batch, max_size=batch).map(np.stack)
+    return st.none() | rows

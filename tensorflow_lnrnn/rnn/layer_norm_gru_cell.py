@@ -50,7 +50,7 @@ class LayerNormGRUCell(GateNormalization, keras.layers.GRUCell):
       reset_after: Must be True (the Keras default); see above.
       norm_gamma_initializer: Initializer of the normalization gains.
       norm_beta_initializer: Initializer of the normalization shifts.
-      norm_epsilon: Non-negative float added to the variance (default 1e-3).
+      norm_epsilon: Positive float added to the variance (default 1e-3).
       **kwargs: Other `keras.layers.GRUCell` / `Layer` arguments (`seed`, ...).
     """
 
@@ -148,8 +148,13 @@ class LayerNormGRU(LayerNormRNNBase):
 
     A drop-in for `keras.layers.GRU` with layer normalization inside the
     recurrence: `keras.layers.RNN(LayerNormGRUCell(...))` with the same weights and
-    outputs, and a fast path (TensorFlow backend) for the time loop. Arguments:
-    those of `LayerNormGRUCell`, then `keras.layers.RNN`'s.
+    outputs, and a fast path (TensorFlow backend) for the time loop.
+
+    Arguments: those of `keras.layers.GRU`, in its order (a positional call
+    means what it means there), then the `norm_*` arguments of `LayerNormGRUCell`.
+    Keras's `use_cudnn` is accepted as `"auto"` or `False` and means nothing
+    here (cuDNN has no layer-normalized RNN): `True` is refused.
+    `implementation` (1 or 2) is accepted and means nothing (one fused computation).
     """
 
     cell_class = LayerNormGRUCell
@@ -167,20 +172,23 @@ class LayerNormGRU(LayerNormRNNBase):
         kernel_regularizer: types.Regularizer = None,
         recurrent_regularizer: types.Regularizer = None,
         bias_regularizer: types.Regularizer = None,
+        activity_regularizer: types.Regularizer = None,
         kernel_constraint: types.Constraint = None,
         recurrent_constraint: types.Constraint = None,
         bias_constraint: types.Constraint = None,
         dropout: types.Number = 0.0,
         recurrent_dropout: types.Number = 0.0,
-        reset_after: bool = True,
-        norm_gamma_initializer: types.Initializer = "ones",
-        norm_beta_initializer: types.Initializer = "zeros",
-        norm_epsilon: types.Number = 1e-3,
+        seed: types.Seed = None,
         return_sequences: bool = False,
         return_state: bool = False,
         go_backwards: bool = False,
         stateful: bool = False,
         unroll: bool = False,
+        reset_after: bool = True,
+        use_cudnn: types.UseCudnn = "auto",
+        norm_gamma_initializer: types.Initializer = "ones",
+        norm_beta_initializer: types.Initializer = "zeros",
+        norm_epsilon: types.Number = 1e-3,
         **kwargs,
     ):
         self._init(locals(), kwargs)

@@ -48,7 +48,7 @@ class LayerNormLSTMCell(GateNormalization, keras.layers.LSTMCell):
       recurrent_dropout: Fraction in [0, 1) of the recurrent state to drop.
       norm_gamma_initializer: Initializer of the normalization gains.
       norm_beta_initializer: Initializer of the normalization shifts.
-      norm_epsilon: Non-negative float added to the variance (default 1e-3).
+      norm_epsilon: Positive float added to the variance (default 1e-3).
       **kwargs: Other `keras.layers.LSTMCell` / `Layer` arguments (`seed`,
         `name`, `dtype`, ...).
     """
@@ -109,6 +109,8 @@ class LayerNormLSTMCell(GateNormalization, keras.layers.LSTMCell):
             norm_epsilon,
             ("kernel_norm", "recurrent_norm", "state_norm"),
         )
+        # The gate normalizations run over 4 * units values; the state's over units.
+        types.warn_if_normalizing_one_unit(self, self.units, "the cell state (`state_norm`)")
 
     def build(self, input_shape):
         types.check_step_input_shape(self, input_shape)
@@ -144,8 +146,13 @@ class LayerNormLSTM(LayerNormRNNBase):
 
     A drop-in for `keras.layers.LSTM` with layer normalization inside the
     recurrence: `keras.layers.RNN(LayerNormLSTMCell(...))` with the same weights and
-    outputs, and a fast path (TensorFlow backend) for the time loop. Arguments:
-    those of `LayerNormLSTMCell`, then `keras.layers.RNN`'s.
+    outputs, and a fast path (TensorFlow backend) for the time loop.
+
+    Arguments: those of `keras.layers.LSTM`, in its order (a positional call
+    means what it means there), then the `norm_*` arguments of `LayerNormLSTMCell`.
+    Keras's `use_cudnn` is accepted as `"auto"` or `False` and means nothing
+    here (cuDNN has no layer-normalized RNN): `True` is refused.
+    `implementation` (1 or 2) is accepted and means nothing (one fused computation).
     """
 
     cell_class = LayerNormLSTMCell
@@ -164,19 +171,22 @@ class LayerNormLSTM(LayerNormRNNBase):
         kernel_regularizer: types.Regularizer = None,
         recurrent_regularizer: types.Regularizer = None,
         bias_regularizer: types.Regularizer = None,
+        activity_regularizer: types.Regularizer = None,
         kernel_constraint: types.Constraint = None,
         recurrent_constraint: types.Constraint = None,
         bias_constraint: types.Constraint = None,
         dropout: types.Number = 0.0,
         recurrent_dropout: types.Number = 0.0,
-        norm_gamma_initializer: types.Initializer = "ones",
-        norm_beta_initializer: types.Initializer = "zeros",
-        norm_epsilon: types.Number = 1e-3,
+        seed: types.Seed = None,
         return_sequences: bool = False,
         return_state: bool = False,
         go_backwards: bool = False,
         stateful: bool = False,
         unroll: bool = False,
+        use_cudnn: types.UseCudnn = "auto",
+        norm_gamma_initializer: types.Initializer = "ones",
+        norm_beta_initializer: types.Initializer = "zeros",
+        norm_epsilon: types.Number = 1e-3,
         **kwargs,
     ):
         self._init(locals(), kwargs)

@@ -38,7 +38,7 @@ class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
       units: Positive integer, dimensionality of the output space.
       activation: Activation (default `tanh`); `None` means linear.
       use_bias: Whether to add a bias vector after the normalization.
-      layernorm_epsilon: Non-negative float added to the variance (default 1e-5).
+      layernorm_epsilon: Positive float added to the variance (default 1e-5).
       kernel_initializer, recurrent_initializer, bias_initializer,
         gamma_initializer: Initializers of `kernel`, `recurrent_kernel`, `bias`
         and the normalization gain `gamma` (default `ones`).
@@ -104,6 +104,7 @@ class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
             dtype=self.dtype_policy,
             name="layernorm",
         )
+        types.warn_if_normalizing_one_unit(self, self.units, "the pre-activation")
 
     def build(self, input_shape):
         types.check_step_input_shape(self, input_shape)
@@ -150,8 +151,10 @@ class LayerNormSimpleRNN(LayerNormRNNBase):
 
     A drop-in for `keras.layers.SimpleRNN` with layer normalization inside the
     recurrence: `keras.layers.RNN(LayerNormSimpleRNNCell(...))` with the same weights and
-    outputs, and a fast path (TensorFlow backend) for the time loop. Arguments:
-    those of `LayerNormSimpleRNNCell`, then `keras.layers.RNN`'s.
+    outputs, and a fast path (TensorFlow backend) for the time loop.
+
+    Arguments: those of `keras.layers.SimpleRNN`, in its order (a positional call
+    means what it means there), then `layernorm_epsilon` and the `gamma_*` arguments of `LayerNormSimpleRNNCell`.
     """
 
     cell_class = LayerNormSimpleRNNCell
@@ -162,19 +165,16 @@ class LayerNormSimpleRNN(LayerNormRNNBase):
         units: types.Integer,
         activation: types.Activation = "tanh",
         use_bias: bool = True,
-        layernorm_epsilon: types.Number = 1e-05,
         kernel_initializer: types.Initializer = "glorot_uniform",
         recurrent_initializer: types.Initializer = "orthogonal",
         bias_initializer: types.Initializer = "zeros",
-        gamma_initializer: types.Initializer = "ones",
         kernel_regularizer: types.Regularizer = None,
         recurrent_regularizer: types.Regularizer = None,
         bias_regularizer: types.Regularizer = None,
-        gamma_regularizer: types.Regularizer = None,
+        activity_regularizer: types.Regularizer = None,
         kernel_constraint: types.Constraint = None,
         recurrent_constraint: types.Constraint = None,
         bias_constraint: types.Constraint = None,
-        gamma_constraint: types.Constraint = None,
         dropout: types.Number = 0.0,
         recurrent_dropout: types.Number = 0.0,
         return_sequences: bool = False,
@@ -182,6 +182,11 @@ class LayerNormSimpleRNN(LayerNormRNNBase):
         go_backwards: bool = False,
         stateful: bool = False,
         unroll: bool = False,
+        seed: types.Seed = None,
+        layernorm_epsilon: types.Number = 1e-05,
+        gamma_initializer: types.Initializer = "ones",
+        gamma_regularizer: types.Regularizer = None,
+        gamma_constraint: types.Constraint = None,
         **kwargs,
     ):
         self._init(locals(), kwargs)

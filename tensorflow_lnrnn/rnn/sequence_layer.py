@@ -8,6 +8,8 @@ from tensorflow_lnrnn.rnn import fast_path
 from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
 
 RNN_ARGUMENTS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
+# Arguments of Keras's LSTM/GRU/SimpleRNN that belong to the layer, not the cell.
+LAYER_ARGUMENTS = RNN_ARGUMENTS + ("activity_regularizer", "use_cudnn", "seed")
 # Keys of the cell's config that do not become the layer's: the layer has its
 # own, or (implementation) they mean nothing for our cells.
 NOT_FROM_CELL_CONFIG = ("name", "trainable", "dtype", "implementation") + RNN_ARGUMENTS
@@ -22,9 +24,11 @@ def _argument_names(cls):
 class LayerNormRNNBase(keras.layers.RNN):
     """`keras.layers.RNN(cell_class(...))` with the fast path of `fast_path.py`.
 
-    Subclasses set `cell_class` and define `__init__` with the cell's arguments
-    (explicit, for typing and documentation) and pass them to `_init`.
-    Their cell's arguments are readable on the layer (`layer.units`, ...).
+    Subclasses set `cell_class` and define `__init__` with the arguments of
+    Keras's own layer, in its order (a positional call means the same), then the
+    cell's normalization arguments; explicit, for typing and documentation. They
+    pass them to `_init`. The cell's arguments are readable on the layer
+    (`layer.units`, ...).
     """
 
     cell_class = None
@@ -39,14 +43,27 @@ class LayerNormRNNBase(keras.layers.RNN):
         """`arguments`: the subclass constructor's `locals()` (read by name:
         typeguard 4 adds locals of its own)."""
         arguments = {name: arguments[name] for name in _argument_names(type(self))}
-        rnn_arguments = {k: arguments.pop(k) for k in RNN_ARGUMENTS}
-        cell_arguments = arguments
+        layer_arguments = {k: arguments.pop(k) for k in LAYER_ARGUMENTS if k in arguments}
+        use_cudnn = _check_use_cudnn(layer_arguments.pop("use_cudnn", "auto"))
+        _check_implementation(kwargs.pop("implementation", 2))
         cell_kwargs = {"dtype": kwargs.get("dtype"), "trainable": kwargs.get("trainable", True)}
-        if "seed" in kwargs:
-            cell_kwargs["seed"] = kwargs.pop("seed")
-        cell = self.cell_class(**cell_arguments, **cell_kwargs)
-        super().__init__(cell, **rnn_arguments, **kwargs)
+        seed = layer_arguments.pop("seed", None)
+        if seed is not None:  # (Keras 2's cells take no seed)
+            cell_kwargs["seed"] = seed
+        cell = self.cell_class(**arguments, **cell_kwargs)
+        super().__init__(cell, **layer_arguments, **kwargs)
+        self.use_cudnn = use_cudnn
         self.use_fast_path = True  # set False to force the generic loop (tests, benchmarks)
+
+    def __call__(self, inputs, *args, **kwargs):
+        # Here, not in `call`: Keras 2 and 3 give `call` different signatures.
+        shape = getattr(inputs, "shape", None)
+        if shape is not None and len(shape) == 3 and shape[1] == 0:
+            raise ValueError(
+                f"{type(self).__name__} received an empty time axis: inputs of shape "
+                f"{tuple(shape)}. A recurrent layer needs at least one time step."
+            )
+        return super().__call__(inputs, *args, **kwargs)
 
     if IS_KERAS_3:
 
@@ -54,9 +71,7 @@ class LayerNormRNNBase(keras.layers.RNN):
             if isinstance(mask, (list, tuple)):
                 mask = mask[0]  # as Keras's LSTM.inner_loop: the sequence's mask
             if self.use_fast_path and not self.unroll:
-                result = fast_path.run(
-                    self.cell, sequences, initial_state, mask, training, self.go_backwards, self.return_sequences
-                )
+                result = fast_path.run(self, sequences, initial_state, mask, training)
                 if result is not None:
                     return result
             return super().inner_loop(sequences, initial_state, mask, training=training)
@@ -77,10 +92,29 @@ class LayerNormRNNBase(keras.layers.RNN):
         for key, value in cell_config.items():
             if key not in NOT_FROM_CELL_CONFIG:
                 config[key] = value
+        # As Keras's LSTM/GRU/SimpleRNN (the base Layer leaves it out).
+        config["activity_regularizer"] = keras.regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config.pop("implementation", None)  # in configs of Keras's own LSTM/GRU
         return cls(**config)
+
+
+def _check_use_cudnn(use_cudnn):
+    """Keras's `use_cudnn`: "auto" and False mean nothing here; True is refused."""
+    if use_cudnn is True:
+        raise ValueError(
+            "`use_cudnn=True` cannot be honoured: cuDNN has no layer-normalized RNN. "
+            "Pass `use_cudnn='auto'` (the default) or False; the layer runs its own fast loop."
+        )
+    if use_cudnn not in ("auto", False):
+        raise ValueError(f"`use_cudnn` must be 'auto', True or False, got {use_cudnn!r}.")
+    return use_cudnn
+
+
+def _check_implementation(implementation):
+    """Keras's `implementation` (1 or 2) only chooses how Keras splits its matmuls;
+    our cells have one fused computation, so both are accepted and mean the same."""
+    if isinstance(implementation, bool) or implementation not in (1, 2):
+        raise ValueError(f"`implementation` must be 1 or 2, got {implementation!r}.")

@@ -114,8 +114,12 @@ def _simple_rnn(cell):
 FAMILIES = {"lstm": _lstm, "gru": _gru, "simple_rnn": _simple_rnn}
 
 
-def run(family, cell, sequences, initial_state, mask, training, go_backwards, return_sequences):
-    """Keras's `inner_loop` contract: returns (last_output, outputs, states)."""
+def run(family, layer, sequences, initial_state, mask, training):
+    """Keras's `inner_loop` contract: returns (last_output, outputs, states),
+    with the masking semantics of Keras's TensorFlow `backend.rnn`."""
+    cell = layer.cell
+    # Integer and bool inputs: as `RNN(cell)`, whose matmuls promote them.
+    sequences = tf.cast(sequences, cell.compute_dtype)
     dp_mask = rec_dp_mask = None
     if training and 0.0 < cell.dropout < 1.0:
         dp_mask = cell.get_dropout_mask(sequences[:, 0])
@@ -127,35 +131,49 @@ def run(family, cell, sequences, initial_state, mask, training, go_backwards, re
 
     # Time-major TensorArrays: per-step reads whose gradient stays per-step.
     inputs = tf.transpose(sequences, [1, 0, 2])
-    if go_backwards:
+    if layer.go_backwards:
         inputs = tf.reverse(inputs, [0])
     steps = tf.shape(inputs)[0]
     inputs = tf.TensorArray(inputs.dtype, size=steps).unstack(inputs)
-    time_mask = None
-    if mask is not None:
-        time_mask = tf.transpose(tf.cast(mask, tf.bool), [1, 0])
-        if go_backwards:
-            time_mask = tf.reverse(time_mask, [0])
-        time_mask = tf.TensorArray(tf.bool, size=steps).unstack(time_mask)
     states = [tf.convert_to_tensor(s) for s in initial_state]
     # Per-step outputs only when asked for (an unused TensorArray still costs,
     # and XLA cannot differentiate an empty one).
-    outputs = [tf.TensorArray(states[0].dtype, size=steps)] if return_sequences else []
+    outputs = [tf.TensorArray(states[0].dtype, size=steps)] if layer.return_sequences else []
 
-    def body(t, states, outputs):
-        h_for_matmul = states[0] if rec_dp_mask is None else states[0] * rec_dp_mask
-        new_states = step(inputs.read(t), states, h_for_matmul)
-        if time_mask is not None:  # masked steps keep the previous state (and output)
+    if mask is None:
+
+        def body(t, states, outputs):
+            h_for_matmul = states[0] if rec_dp_mask is None else states[0] * rec_dp_mask
+            states = step(inputs.read(t), states, h_for_matmul)
+            return t + 1, states, [ta.write(t, states[0]) for ta in outputs]
+
+        loop_vars = (tf.constant(0), states, outputs)
+    else:
+        time_mask = tf.transpose(tf.cast(mask, tf.bool), [1, 0])
+        if layer.go_backwards:
+            time_mask = tf.reverse(time_mask, [0])
+        time_mask = tf.TensorArray(tf.bool, size=steps).unstack(time_mask)
+        zeros = tf.zeros_like(states[0])
+
+        def body(t, states, output, outputs):
+            # A masked step keeps the previous states; its output is zeros
+            # (`zero_output_for_mask`) or the previous step's output, which is
+            # zeros before the first unmasked step, not the initial state.
+            h_for_matmul = states[0] if rec_dp_mask is None else states[0] * rec_dp_mask
+            new_states = step(inputs.read(t), states, h_for_matmul)
             keep = tf.expand_dims(time_mask.read(t), -1)
-            new_states = [tf.where(keep, new, old) for new, old in zip(new_states, states)]
-        return t + 1, new_states, [ta.write(t, new_states[0]) for ta in outputs]
+            states = [tf.where(keep, new, old) for new, old in zip(new_states, states)]
+            output = tf.where(keep, new_states[0], zeros if layer.zero_output_for_mask else output)
+            return t + 1, states, output, [ta.write(t, output) for ta in outputs]
+
+        loop_vars = (tf.constant(0), states, zeros, outputs)
 
     # maximum_iterations: XLA (jit_compile=True) needs a bound to differentiate the loop.
-    _, states, outputs = tf.while_loop(
-        lambda t, *_: t < steps, body, (tf.constant(0), states, outputs), maximum_iterations=steps
-    )
-    last_output = states[0]  # every cell's output is its first state
-    if return_sequences:
+    results = tf.while_loop(lambda t, *_: t < steps, body, loop_vars, maximum_iterations=steps)
+    states, outputs = results[1], results[-1]
+    # Every cell's output is its first state; with a mask, the last step's output.
+    last_output = states[0] if mask is None else results[2]
+    if layer.return_sequences:
         outputs = tf.transpose(outputs[0].stack(), [1, 0, 2])
     else:
         outputs = tf.expand_dims(last_output, 1)  # unused by RNN.call

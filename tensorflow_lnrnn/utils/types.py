@@ -6,6 +6,7 @@ every argument Addons accepted is accepted here.
 
 import functools
 import inspect
+import warnings
 from typing import Callable, Union
 
 import numpy as np
@@ -21,6 +22,9 @@ Constraint = Union[None, dict, str, Callable, keras.constraints.Constraint]
 # Keras 3 serializes a function activation as a dict, and rebuilds cells from
 # such configs (e.g. the backward layer of Bidirectional).
 Activation = Union[None, str, dict, Callable]
+# Keras 3 takes an int or a `keras.random.SeedGenerator`; Keras 2 has no seeds.
+Seed = Union[None, int, np.integer, getattr(getattr(keras, "random", None), "SeedGenerator", int)]
+UseCudnn = Union[bool, str]
 
 # typeguard 2.x raises TypeError; typeguard >= 3 raises TypeCheckError, which is
 # not a TypeError. Addons pins typeguard<3, so we support both, and callers get
@@ -63,9 +67,28 @@ def check_rate(name, value):
 
 
 def check_epsilon(name, value):
-    if not value >= 0.0:  # also refuses NaN
-        raise ValueError(f"`{name}` must be a non-negative float, got {value!r}.")
+    # 0 is refused too: a zero-variance input (the first step's recurrent
+    # projection of a zero state is one) would normalize to NaN, and so would
+    # every gradient after it.
+    if not value > 0.0:  # also refuses NaN
+        raise ValueError(f"`{name}` must be a positive float, got {value!r}.")
     return float(value)
+
+
+def warn_if_normalizing_one_unit(cell, units, normalization):
+    """Warns that a layer normalization over `units == 1` values is constant.
+
+    The normalized value of a single number is 0, so that normalization always
+    outputs its shift (beta, or nothing where it has none): the state it
+    normalizes carries no information.
+    """
+    if units == 1:
+        warnings.warn(
+            f"{type(cell).__name__}(units=1): the layer normalization of {normalization} "
+            "runs over a single value, which always normalizes to 0; its output is "
+            "the constant shift (beta), whatever the input. Use units >= 2.",
+            stacklevel=3,
+        )
 
 
 def check_step_input_shape(cell, input_shape):

@@ -49,7 +49,7 @@ def test_bad_values_raise_value_error_naming_the_argument(case, kwargs, argument
         case.cell_class(**kwargs)
 
 
-@pytest.mark.parametrize("epsilon", [-1, -1e-9, float("nan")])
+@pytest.mark.parametrize("epsilon", [-1, -1e-9, 0, 0.0, float("nan")])
 def test_bad_epsilon_raises_value_error_naming_it(case, epsilon):
     with pytest.raises(ValueError, match=f"`{case.epsilon_argument}`"):
         case.make(4, **{case.epsilon_argument: epsilon})

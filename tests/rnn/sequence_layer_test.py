@@ -1,8 +1,6 @@
 """The whole-sequence layers (LayerNormLSTM, LayerNormGRU, LayerNormSimpleRNN):
 the fast path against the generic loop, against `RNN(cell)` and against NumPy."""
 
-import inspect
-
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -50,16 +48,6 @@ def assert_same(a, b, atol=ATOL):
     assert len(a) == len(b)
     for x, y in zip(a, b):
         np.testing.assert_allclose(np.asarray(x), np.asarray(y), atol=atol, rtol=0)
-
-
-def test_signature_is_the_cells_then_rnns(case):
-    cell_names = [n for n in inspect.signature(case.cell_class.__init__).parameters if n not in ("self", "kwargs")]
-    layer_parameters = inspect.signature(case.layer_class.__init__).parameters
-    assert [n for n in layer_parameters if n not in ("self", "kwargs")] == cell_names + [
-        "return_sequences", "return_state", "go_backwards", "stateful", "unroll"
-    ]
-    for name in cell_names:
-        assert layer_parameters[name].default == inspect.signature(case.cell_class.__init__).parameters[name].default
 
 
 @pytest.mark.parametrize("go_backwards", [False, True])

@@ -1,60 +1,17 @@
-"""Migration from TensorFlow Addons: load what Addons saved, convert what Keras 3 cannot.
+"""Readers of the files Keras 2 wrote (`.h5`, `.keras`, TF SavedModel) into
+Keras 3 models, without running anything stored in them.
 
-Importing `tensorflow_lnrnn` under Keras 3 registers Addons' names
-(`Addons>LayerNormLSTMCell`, `Addons>LayerNormSimpleRNNCell`) so that
-`keras.models.load_model` reads `.h5` and `.keras` files saved with Addons'
-cells into ours, with Keras 2's activation definitions kept (see
-`tensorflow_lnrnn.activations`). Under Keras 2, Addons may be imported in the
-same process and its names stay its own: nothing is registered there.
-
-A Keras 2 TF SavedModel (`model.save("dir")`) cannot be loaded as a model by
-Keras 3 (only served, e.g. with `keras.layers.TFSMLayer`). This module's
-command rewrites one, or any file `load_model` reads, into a `.keras` file:
-
-    python -m tensorflow_lnrnn.migrate OLD NEW.keras
+Nothing here imports a file's code: configs are JSON (a SavedModel's read off
+`keras_metadata.pb` by hand), classes come from Keras's and our registries,
+and a SavedModel's weights are read with TensorFlow's checkpoint reader, never
+with `tf.saved_model.load` (which runs the file's resource initializers and
+restore functions, i.e. whatever graph the file's author put there).
 """
 
-import argparse
 import json
 import os
-import sys
 
-from tensorflow_lnrnn import activations
-from tensorflow_lnrnn.rnn import LayerNormLSTMCell, LayerNormSimpleRNNCell
-from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
-
-ADDONS_CLASSES = {
-    "Addons>LayerNormLSTMCell": LayerNormLSTMCell,
-    "Addons>LayerNormSimpleRNNCell": LayerNormSimpleRNNCell,
-}
-ACTIVATION_KEYS = ("activation", "recurrent_activation")
-
-
-class AddonsConfigLoader:
-    """Stands for an Addons cell class in Keras's registry: builds our cell
-    from the config Addons saved, reading activations as Keras 2 meant them."""
-
-    def __init__(self, cell_class):
-        self.cell_class = cell_class
-
-    def from_config(self, config):
-        config = dict(config)
-        for key in ACTIVATION_KEYS:
-            if key in config:
-                config[key] = activations.from_keras2(config[key])
-        return self.cell_class.from_config(config)
-
-    def __repr__(self):
-        return f"AddonsConfigLoader({self.cell_class.__name__})"
-
-
-def register_addons_names():
-    """Makes Addons' registered names resolve to our cells (Keras 3 only)."""
-    if not IS_KERAS_3:
-        return
-    objects = keras.utils.get_custom_objects()
-    for name, cell_class in ADDONS_CLASSES.items():
-        objects.setdefault(name, AddonsConfigLoader(cell_class))
+from tensorflow_lnrnn.utils.compat import keras
 
 
 class MigrationError(Exception):
@@ -128,6 +85,15 @@ def keras2_config_to_keras3(config):
         return config
     if config.get("class_name") == "__tuple__" and set(config) == {"class_name", "items"}:
         return keras2_config_to_keras3(config["items"])  # Keras 2 SavedModel JSON's tuples
+    if config.get("class_name") == "Lambda" and isinstance(config.get("config"), dict):
+        # Keras 2 stored a Lambda's function as marshalled Python bytecode (or a
+        # module path), which runs when the model is rebuilt: never load it.
+        name = config["config"].get("name", config.get("name"))
+        raise MigrationError(
+            f"layer {name!r} is a Lambda, whose Python code is stored in the file and would run "
+            "on loading: it is not migrated (the safe mode of Keras's loaders). Rebuild the model "
+            "in code and load the weights (`model.load_weights`) if you trust the file."
+        )
     config = {key: keras2_config_to_keras3(value) for key, value in config.items()}
     if "class_name" in config and "config" in config and not config.get("module"):
         # Legacy configs name Keras's own classes without their module.
@@ -161,19 +127,39 @@ def _set_weights_in_order(model, values, source):
     model.set_weights(values)
 
 
+def _saved_model_variables(path):
+    """The values of the `variables` a Keras 2 SavedModel's root tracks (its
+    `model.variables`, in order), read from the checkpoint in `variables/`
+    through its object graph: data only, nothing of the file runs."""
+    import tensorflow as tf
+    from tensorflow.core.protobuf import trackable_object_graph_pb2
+
+    reader = tf.train.load_checkpoint(os.path.join(path, "variables", "variables"))
+    graph = trackable_object_graph_pb2.TrackableObjectGraph()
+    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    root_children = {child.local_name: child.node_id for child in graph.nodes[0].children}
+    if "variables" not in root_children:
+        raise MigrationError(f"{path}: the checkpoint's root tracks no `variables` list (not a Keras 2 model)")
+    values = []
+    listed = graph.nodes[root_children["variables"]].children
+    for child in sorted(listed, key=lambda c: int(c.local_name)):
+        keys = {a.name: a.checkpoint_key for a in graph.nodes[child.node_id].attributes}
+        if "VARIABLE_VALUE" not in keys:
+            raise MigrationError(f"{path}: variable {child.local_name} has no stored value")
+        values.append(reader.get_tensor(keys["VARIABLE_VALUE"]))
+    return values
+
+
 def load_keras2_saved_model(path, log=print):
     """Rebuilds the Keras model saved as a Keras 2 TF SavedModel at `path`."""
-    import tensorflow as tf
-
     metadata = os.path.join(path, "keras_metadata.pb")
     if not os.path.exists(metadata):
         raise MigrationError(f"{path} is a SavedModel without keras_metadata.pb: not saved by Keras 2")
     log(f"reading the model config from {metadata}")
     model = model_from_keras2_config(_read_keras_metadata(metadata))
-    log(f"restoring {len(model.weights)} weights from {os.path.join(path, 'variables')}")
-    restored = tf.saved_model.load(path)
+    log(f"reading {len(model.weights)} weights from the checkpoint in {os.path.join(path, 'variables')}")
     # Keras 2 saved `model.variables` in `model.weights` order, which Keras 3 keeps.
-    _set_weights_in_order(model, [v.numpy() for v in restored.variables], path)
+    _set_weights_in_order(model, _saved_model_variables(path), path)
     return model
 
 
@@ -205,76 +191,3 @@ def load_keras2_keras_file(path, log=print):
     return model
 
 
-def _keras_version(path):
-    """The Keras version that saved a `.keras` or `.h5` file, or None."""
-    import zipfile
-
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            if "metadata.json" in archive.namelist():
-                return json.loads(archive.read("metadata.json")).get("keras_version")
-        return None
-    import h5py
-
-    try:
-        with h5py.File(path, "r") as f:
-            version = f.attrs.get("keras_version")
-    except OSError:
-        return None
-    return version.decode() if isinstance(version, bytes) else version
-
-
-def load_any(path, log=print):
-    """Loads a model saved by Keras 2 or 3: `.keras`, `.h5` or a SavedModel directory."""
-    if not os.path.exists(path):
-        raise MigrationError(f"{path} does not exist")
-    try:
-        if os.path.isdir(path):
-            if not os.path.exists(os.path.join(path, "saved_model.pb")):
-                raise MigrationError(f"{path} is a directory but not a SavedModel (no saved_model.pb)")
-            return load_keras2_saved_model(path, log=log)
-        version = _keras_version(path)
-        if version is None:
-            raise MigrationError(f"{path} is neither a .keras archive nor a Keras .h5 file")
-        if IS_KERAS_3 and version.startswith("2."):
-            log(f"{path} was saved by Keras {version}")
-            if path.endswith(".keras"):
-                return load_keras2_keras_file(path, log=log)
-            return load_keras2_h5(path, log=log)
-        log(f"loading {path}")
-        return keras.models.load_model(path, compile=False)
-    except MigrationError:
-        raise
-    except Exception as error:  # Keras and h5py raise many types for a bad file
-        raise MigrationError(f"{path} could not be loaded as a Keras model: {error}") from error
-
-
-def migrate(old_path, new_path, log=print):
-    """Rewrites the model at `old_path` into the `.keras` file `new_path`."""
-    if not new_path.endswith(".keras"):
-        raise MigrationError(f"the new file must end in .keras, got {new_path}")
-    model = load_any(old_path, log=log)
-    model.save(new_path)
-    log(f"wrote {new_path}")
-    return model
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m tensorflow_lnrnn.migrate",
-        description="Rewrite a model saved with TensorFlow Addons' (or our) layer-normalized "
-        "cells under Keras 2 (.h5, .keras, or a TF SavedModel directory) into a Keras 3 .keras file.",
-    )
-    parser.add_argument("old", help="the saved model: a .h5 or .keras file, or a SavedModel directory")
-    parser.add_argument("new", help="the .keras file to write")
-    args = parser.parse_args(argv)
-    try:
-        migrate(args.old, args.new, log=lambda message: print(f"[migrate] {message}", flush=True))
-    except MigrationError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
