@@ -97,7 +97,7 @@ def run(grid, repeats, warmup, log):
     results = []
     combos = list(itertools.product(grid["batch"], grid["time"], grid["units"], grid["dtype"]))
     for index, (batch, steps_, units, dtype) in enumerate(combos, start=1):
-        size = {"batch": batch, "time": steps_, "input": INPUT_DIM if grid is FULL else 3, "units": units}
+        size = {"batch": batch, "time": steps_, "input": 3 if grid["batch"] == QUICK["batch"] else INPUT_DIM, "units": units}
         log(f"[{index}/{len(combos)}] batch {batch} time {steps_} units {units} {dtype}")
         variants = {
             "ours": keras_steps(lnrnn.LayerNormLSTM, size, dtype),
@@ -162,12 +162,19 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
+    for axis in ("batch", "time", "units"):  # a part of the full grid, e.g. the target size first
+        parser.add_argument(f"--{axis}", type=int, nargs="+", help=f"only these {axis} sizes")
+    parser.add_argument("--dtype", nargs="+", choices=FULL["dtype"], help="only these dtypes")
     args = parser.parse_args(argv)
+    grid = QUICK if args.quick else FULL
+    chosen = {axis: getattr(args, axis) for axis in FULL if getattr(args, axis)}
+    if chosen:
+        grid = {**grid, **{axis: tuple(values) for axis, values in chosen.items()}}
 
     def log(message):
         print(message, file=sys.stderr, flush=True)
 
-    results = run(QUICK if args.quick else FULL, args.repeats, args.warmup, log)
+    results = run(grid, args.repeats, args.warmup, log)
     report = {
         "machine": {"device": device_name(), "backend": keras.backend.backend(), "keras": keras.__version__,
                     "python": sys.version.split()[0]},

@@ -26,3 +26,13 @@ def test_gpu_benchmark_quick_mode_on_cpu(tmp_path, capsys):
         assert ("ours_over_torch" in row) == with_torch
     assert json.loads((tmp_path / "gpu.json").read_text())["results"] == rows
     assert "| 4 | 5 | 8 | float32 | infer |" in capsys.readouterr().out
+
+
+def test_gpu_benchmark_runs_a_chosen_part_of_the_grid(tmp_path):
+    spec = importlib.util.spec_from_file_location("gpu_benchmark", BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    report = module.main(
+        ["--quick", "--repeats", "1", "--warmup", "0", "--units", "6", "--dtype", "float32", "--out", str(tmp_path)]
+    )
+    assert {(r["units"], r["dtype"]) for r in report["results"]} == {(6, "float32")}
