@@ -37,7 +37,8 @@ def keras_steps(layer_class, size, dtype):
     """predict_on_batch / train_on_batch of a one-layer model: compiled by the backend."""
     keras.mixed_precision.set_dtype_policy("mixed_bfloat16" if dtype == "bfloat16" else "float32")
     try:
-        model = keras.Sequential([keras.Input((size["time"], size["input"])), layer_class(size["units"])])
+        layer = keras_lstm(size["units"], dtype) if layer_class is keras.layers.LSTM else layer_class(size["units"])
+        model = keras.Sequential([keras.Input((size["time"], size["input"])), layer])
         model.compile(optimizer=keras.optimizers.SGD(1e-3), loss="mse")
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
@@ -45,6 +46,15 @@ def keras_steps(layer_class, size, dtype):
     x = rng.normal(size=(size["batch"], size["time"], size["input"])).astype("float32")
     y = rng.normal(size=(size["batch"], size["units"])).astype("float32")
     return {"infer": lambda: model.predict_on_batch(x), "train": lambda: model.train_on_batch(x, y)}
+
+
+def keras_lstm(units, dtype):
+    """Keras's LSTM, with cuDNN where its backend takes it. JAX's cuDNN LSTM
+    (`jax.experimental.rnn`) has no bfloat16 (measured on the H200: "Unknown
+    output type bfloat16"), so in bfloat16 on JAX it runs its generic loop."""
+    if dtype == "bfloat16" and keras.backend.backend() == "jax":
+        return keras.layers.LSTM(units, use_cudnn=False)
+    return keras.layers.LSTM(units)
 
 
 def torch_steps(size, dtype):
