@@ -26,6 +26,15 @@ def to_numpy(x):
     return keras.ops.convert_to_numpy(x) if IS_KERAS_3 else np.asarray(x)
 
 
+def to_tensor(x):
+    """A NumPy array as a tensor of the current backend (Keras 2: TensorFlow)."""
+    if IS_KERAS_3:
+        return keras.ops.convert_to_tensor(x)
+    import tensorflow as tf
+
+    return tf.convert_to_tensor(x)
+
+
 def as_list(outputs):
     return [to_numpy(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
 

@@ -4,6 +4,7 @@ sequences (cast like Keras's own layers do) and an empty time axis."""
 import numpy as np
 import pytest
 
+from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
 from tensorflow_lnrnn.utils.test_utils import as_list, randomize_weights
 from tests.cell_cases import PUBLIC_CLASSES
 
@@ -20,6 +21,14 @@ def test_integer_and_bool_inputs_give_the_outputs_of_their_float_values(case, ki
     randomize_weights(layer)
     values = rng.integers(0, 2 if dtype == "bool" else 5, size=(BATCH, TIME, INPUT_DIM))
     mask = np.arange(TIME)[None, :] < np.array([[TIME], [2], [1]]) if masked else None
+    if not IS_KERAS_3:
+        # Keras 2's RNN makes integer zero states for integer inputs, and its
+        # own LSTM/GRU/SimpleRNN fail in MatMul: ours do the same there.
+        keras_layer = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "simple_rnn": keras.layers.SimpleRNN}
+        for subject in (layer, keras_layer[case.id](UNITS)):
+            with pytest.raises(Exception, match="MatMul"):
+                subject(values.astype(dtype), mask=mask)
+        return
     got = as_list(layer(values.astype(dtype), mask=mask))
     expected = as_list(layer(values.astype("float32"), mask=mask))
     assert all(g.dtype == np.float32 for g in got)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
-from tensorflow_lnrnn.utils.test_utils import as_list, randomize_weights
+from tensorflow_lnrnn.utils.test_utils import as_list, randomize_weights, to_tensor
 from tests import numpy_reference
 from tests.cell_cases import PUBLIC_CLASSES
 from tests.conftest import BACKEND
@@ -65,8 +65,8 @@ def test_masks_and_options_match_rnn_of_the_cell_and_numpy(case, kind, problem):
     randomize_weights(layer, seed=problem["seed"])
     initial = [rng.normal(size=(batch, units)).astype("float32") for _ in range(case.num_states)]
     call_kwargs = {"mask": problem["mask"]}
-    if problem["initial_state"]:
-        call_kwargs["initial_state"] = initial
+    if problem["initial_state"]:  # (Keras 2 wants tensors there, not arrays)
+        call_kwargs["initial_state"] = [to_tensor(s) for s in initial]
     got = as_list(layer(inputs, **call_kwargs))
 
     sequences, states = numpy_reference.run_sequence(
