@@ -22,7 +22,9 @@ def results(tmp_path_factory):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     out = tmp_path_factory.mktemp("bench")
-    return module.main(["--sizes", "small", "--repeats", "5", "--warmup", "2", "--no-plot", "--out", str(out)])["results"]
+    return module.main(["--sizes", "small", "--repeats", "5", "--warmup", "2", "--no-plot", "--out", str(out)])[
+        "results"
+    ]
 
 
 def test_ours_within_twice_keras(results):

@@ -107,7 +107,12 @@ def run(grid, repeats, warmup, log):
     results = []
     combos = list(itertools.product(grid["batch"], grid["time"], grid["units"], grid["dtype"]))
     for index, (batch, steps_, units, dtype) in enumerate(combos, start=1):
-        size = {"batch": batch, "time": steps_, "input": 3 if grid["batch"] == QUICK["batch"] else INPUT_DIM, "units": units}
+        size = {
+            "batch": batch,
+            "time": steps_,
+            "input": 3 if grid["batch"] == QUICK["batch"] else INPUT_DIM,
+            "units": units,
+        }
         log(f"[{index}/{len(combos)}] batch {batch} time {steps_} units {units} {dtype}")
         variants = {
             "ours": keras_steps(lnrnn.LayerNormLSTM, size, dtype),
@@ -186,8 +191,12 @@ def main(argv=None):
 
     results = run(grid, args.repeats, args.warmup, log)
     report = {
-        "machine": {"device": device_name(), "backend": keras.backend.backend(), "keras": keras.__version__,
-                    "python": sys.version.split()[0]},
+        "machine": {
+            "device": device_name(),
+            "backend": keras.backend.backend(),
+            "keras": keras.__version__,
+            "python": sys.version.split()[0],
+        },
         "command": " ".join(["python", "benchmarks/gpu_benchmark.py", *sys.argv[1:]]),
         "results": results,
     }

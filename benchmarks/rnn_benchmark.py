@@ -160,7 +160,12 @@ def plot(results, path):
     width = 0.27
     fig, ax = plt.subplots(figsize=(max(8, 1.2 * len(results)), 4.5))
     for offset, variant in zip((-width, 0, width), VARIANTS):
-        ax.bar(positions + offset, [r[variant]["median_ms"] / r["keras"]["median_ms"] for r in results], width, label=variant)
+        ax.bar(
+            positions + offset,
+            [r[variant]["median_ms"] / r["keras"]["median_ms"] for r in results],
+            width,
+            label=variant,
+        )
     ax.axhline(1.15, color="gray", linestyle="--", linewidth=1, label="target 1.15x Keras")
     ax.set_xticks(positions, labels, fontsize=8)
     ax.set_ylabel("time / Keras's un-normalized layer")
@@ -185,7 +190,11 @@ def main(argv=None):
 
     results = benchmark(args.families.split(","), args.sizes.split(","), args.repeats, args.warmup, log)
     os.makedirs(args.out, exist_ok=True)
-    report = {"machine": machine(), "command": " ".join(["python", "benchmarks/rnn_benchmark.py", *sys.argv[1:]]), "results": results}
+    report = {
+        "machine": machine(),
+        "command": " ".join(["python", "benchmarks/rnn_benchmark.py", *sys.argv[1:]]),
+        "results": results,
+    }
     with open(os.path.join(args.out, "cpu.json"), "w") as f:
         json.dump(report, f, indent=1)
     if not args.no_plot:

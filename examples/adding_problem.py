@@ -59,13 +59,17 @@ def main(argv=None):
 
     model = build_model(args.steps, args.units)
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=1.0), loss="mse")
-    print(f"Adding problem: {args.samples} sequences of {args.steps} steps; "
-          f"LayerNormLSTMCell({args.units}) in keras.layers.RNN")
+    print(
+        f"Adding problem: {args.samples} sequences of {args.steps} steps; "
+        f"LayerNormLSTMCell({args.units}) in keras.layers.RNN"
+    )
     start = time.time()
     model.fit(x_train, y_train, epochs=args.epochs, batch_size=64, validation_split=0.1, verbose=2)
     test_mse = float(model.evaluate(x_test, y_test, verbose=0))
-    print(f"Trained in {time.time() - start:.0f}s. Test MSE {test_mse:.4f} "
-          f"(predicting the mean: {baseline:.4f}, {baseline / test_mse:.0f}x worse)")
+    print(
+        f"Trained in {time.time() - start:.0f}s. Test MSE {test_mse:.4f} "
+        f"(predicting the mean: {baseline:.4f}, {baseline / test_mse:.0f}x worse)"
+    )
     return test_mse, baseline
 
 

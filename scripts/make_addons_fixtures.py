@@ -76,9 +76,7 @@ CONFIGS = [
 
 def make_fixture(name, class_name, kwargs, masked, go_backwards, rng):
     cell = getattr(tfa.rnn, class_name)(**kwargs)
-    layer = tf.keras.layers.RNN(
-        cell, return_sequences=True, return_state=True, go_backwards=go_backwards
-    )
+    layer = tf.keras.layers.RNN(cell, return_sequences=True, return_state=True, go_backwards=go_backwards)
     inputs = rng.normal(size=(BATCH, TIME, INPUT_DIM)).astype("float32")
     mask = np.ones((BATCH, TIME), dtype=bool)
     if masked:

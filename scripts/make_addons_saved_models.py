@@ -46,9 +46,7 @@ def changed_activations():
     """Activations whose definitions changed in Keras 3 (hard_sigmoid, gelu),
     an LSTM with state, and a SimpleRNN in Bidirectional."""
     inputs = keras.Input((TIME, INPUT_DIM))
-    cell = tfa.rnn.LayerNormLSTMCell(
-        4, activation="gelu", recurrent_activation="hard_sigmoid", norm_epsilon=1e-2
-    )
+    cell = tfa.rnn.LayerNormLSTMCell(4, activation="gelu", recurrent_activation="hard_sigmoid", norm_epsilon=1e-2)
     x, h, c = keras.layers.RNN(cell, return_sequences=True, return_state=True)(inputs)
     simple = tfa.rnn.LayerNormSimpleRNNCell(3, activation="hard_sigmoid", use_bias=False)
     y = keras.layers.Bidirectional(keras.layers.RNN(simple))(x)

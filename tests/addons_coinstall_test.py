@@ -41,8 +41,6 @@ CHECK = textwrap.dedent(
 )
 def test_import_order_does_not_matter(order):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run(
-        [sys.executable, "-c", CHECK, *order], capture_output=True, text=True, timeout=300, env=env
-    )
+    result = subprocess.run([sys.executable, "-c", CHECK, *order], capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("OK")

@@ -50,7 +50,9 @@ def every_cell_and_layer_model():
     for case in CELL_CASES:
         rnn = keras.layers.RNN(
             case.make(UNITS, dropout=0.3, recurrent_dropout=0.3),
-            return_sequences=True, return_state=True, go_backwards=True,
+            return_sequences=True,
+            return_state=True,
+            go_backwards=True,
         )
         outputs.extend(rnn(masked))
         outputs.append(case.layer_class(UNITS, dropout=0.3, return_sequences=True)(masked))
@@ -81,9 +83,18 @@ def test_other_backend_loads_and_predicts_the_same(saved, backend):
     folder, expected = saved
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run(
-        [sys.executable, "-c", LOAD_AND_PREDICT, str(folder / "model.keras"), str(folder / "inputs.npy"),
-         str(folder / f"{backend}.npz")],
-        capture_output=True, text=True, timeout=600, env=env,
+        [
+            sys.executable,
+            "-c",
+            LOAD_AND_PREDICT,
+            str(folder / "model.keras"),
+            str(folder / "inputs.npy"),
+            str(folder / f"{backend}.npz"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"backend {backend}" in result.stdout

@@ -39,8 +39,24 @@ class CellCase:
 
 
 CELL_CASES = [
-    CellCase("lstm", lnrnn.LayerNormLSTMCell, numpy_reference.lstm_step, 2, "norm_epsilon", keras.layers.LSTMCell, lnrnn.LayerNormLSTM),
-    CellCase("gru", lnrnn.LayerNormGRUCell, numpy_reference.gru_step, 1, "norm_epsilon", keras.layers.GRUCell, lnrnn.LayerNormGRU),
+    CellCase(
+        "lstm",
+        lnrnn.LayerNormLSTMCell,
+        numpy_reference.lstm_step,
+        2,
+        "norm_epsilon",
+        keras.layers.LSTMCell,
+        lnrnn.LayerNormLSTM,
+    ),
+    CellCase(
+        "gru",
+        lnrnn.LayerNormGRUCell,
+        numpy_reference.gru_step,
+        1,
+        "norm_epsilon",
+        keras.layers.GRUCell,
+        lnrnn.LayerNormGRU,
+    ),
     CellCase(
         "simple_rnn",
         lnrnn.LayerNormSimpleRNNCell,

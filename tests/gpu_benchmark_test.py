@@ -19,7 +19,9 @@ def test_gpu_benchmark_quick_mode_on_cpu(tmp_path, capsys):
     spec.loader.exec_module(module)
     report = module.main(["--quick", "--repeats", "2", "--warmup", "1", "--out", str(tmp_path)])
     rows = report["results"]
-    assert {(r["dtype"], r["mode"]) for r in rows} == {(d, m) for d in ("float32", "bfloat16") for m in ("infer", "train")}
+    assert {(r["dtype"], r["mode"]) for r in rows} == {
+        (d, m) for d in ("float32", "bfloat16") for m in ("infer", "train")
+    }
     with_torch = importlib.util.find_spec("torch") is not None
     for row in rows:
         assert row["ours"]["median_ms"] > 0 and row["keras_lstm"]["median_ms"] > 0

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.tensorflow_backend  # TF ops, SavedModels, tf.function
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 MODELS = sorted(
-    glob.glob(os.path.join(FIXTURES, "addons_saved", "*")) + glob.glob(os.path.join(FIXTURES, "lnrnn_keras2_saved", "*"))
+    glob.glob(os.path.join(FIXTURES, "addons_saved", "*"))
+    + glob.glob(os.path.join(FIXTURES, "lnrnn_keras2_saved", "*"))
 )
 FORMATS = ["model.h5", "model.keras", "saved_model"]
 ARTIFACTS = [
@@ -65,7 +66,7 @@ def test_converter_writes_a_keras3_file_that_plain_load_model_reads(model_dir, f
 def test_plain_keras3_load_model_cannot_read_keras2_rnn_files(fmt):
     """Why the converter exists: Keras 3 refuses Keras 2's RNN configs (`time_major`)
     and module paths, whatever the cell."""
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - any error: Keras 3 cannot read it
         keras.models.load_model(os.path.join(MODELS[0], fmt))
 
 
@@ -103,7 +104,10 @@ def test_command_line_entry_point(tmp_path):
     new = str(tmp_path / "new.keras")
     result = subprocess.run(
         [sys.executable, "-m", "tensorflow_lnrnn.migrate", old, new],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "[migrate] wrote" in result.stdout and os.path.exists(new)

@@ -1,6 +1,6 @@
 """Runs one test module under pytest: the `main` of every py_test in BUILD.
 
-    python tests/run_pytest.py rnn/cell_behaviour_test.py
+python tests/run_pytest.py rnn/cell_behaviour_test.py
 """
 
 import os

@@ -21,7 +21,6 @@ import sys
 import tempfile
 
 from tensorflow_lnrnn import activations
-from tensorflow_lnrnn.rnn import LayerNormLSTMCell, LayerNormSimpleRNNCell
 from tensorflow_lnrnn.migrate.keras2 import (
     MigrationError,
     keras2_config_to_keras3,
@@ -29,6 +28,7 @@ from tensorflow_lnrnn.migrate.keras2 import (
     load_keras2_keras_file,
     load_keras2_saved_model,
 )
+from tensorflow_lnrnn.rnn import LayerNormLSTMCell, LayerNormSimpleRNNCell
 from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
 
 __all__ = [

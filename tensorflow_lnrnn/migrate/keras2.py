@@ -189,5 +189,3 @@ def load_keras2_keras_file(path, log=print):
         log(f"loading {len(model.weights)} weights from {path}")
         model.load_weights(os.path.join(tmp, "model.weights.h5"))
     return model
-
-

@@ -42,9 +42,15 @@ class LayerNormGRUCell(GateNormalization, keras.layers.GRUCell):
       activation: Activation of the candidate state (default `tanh`).
       recurrent_activation: Activation of the gates (default `sigmoid`).
       use_bias: Whether to add the input and recurrent biases after normalizing.
-      kernel_initializer, recurrent_initializer, bias_initializer: Initializers.
-      kernel_regularizer, recurrent_regularizer, bias_regularizer: Regularizers.
-      kernel_constraint, recurrent_constraint, bias_constraint: Constraints.
+      kernel_initializer: Initializer of `kernel`, the input projection.
+      recurrent_initializer: Initializer of `recurrent_kernel`.
+      bias_initializer: Initializer of `bias`.
+      kernel_regularizer: Regularizer of `kernel`.
+      recurrent_regularizer: Regularizer of `recurrent_kernel`.
+      bias_regularizer: Regularizer of `bias`.
+      kernel_constraint: Constraint of `kernel`.
+      recurrent_constraint: Constraint of `recurrent_kernel`.
+      bias_constraint: Constraint of `bias`.
       dropout: Fraction in [0, 1) of the inputs to drop.
       recurrent_dropout: Fraction in [0, 1) of the recurrent state to drop.
       reset_after: Must be True (the Keras default); see above.

@@ -38,12 +38,17 @@ class LayerNormLSTMCell(GateNormalization, keras.layers.LSTMCell):
         `None` means linear.
       recurrent_activation: Activation for the gates (default `sigmoid`).
       use_bias: Whether the cell uses a bias vector (added after normalization).
-      kernel_initializer, recurrent_initializer, bias_initializer: Initializers
-        of `kernel`, `recurrent_kernel` and `bias`.
+      kernel_initializer: Initializer of `kernel`, the input projection.
+      recurrent_initializer: Initializer of `recurrent_kernel`.
+      bias_initializer: Initializer of `bias`.
       unit_forget_bias: If True, add 1 to the forget gate bias at initialization
         (and force `bias_initializer="zeros"` for it).
-      kernel_regularizer, recurrent_regularizer, bias_regularizer: Regularizers.
-      kernel_constraint, recurrent_constraint, bias_constraint: Constraints.
+      kernel_regularizer: Regularizer of `kernel`.
+      recurrent_regularizer: Regularizer of `recurrent_kernel`.
+      bias_regularizer: Regularizer of `bias`.
+      kernel_constraint: Constraint of `kernel`.
+      recurrent_constraint: Constraint of `recurrent_kernel`.
+      bias_constraint: Constraint of `bias`.
       dropout: Fraction in [0, 1) of the inputs to drop.
       recurrent_dropout: Fraction in [0, 1) of the recurrent state to drop.
       norm_gamma_initializer: Initializer of the normalization gains.

@@ -39,13 +39,18 @@ class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
       activation: Activation (default `tanh`); `None` means linear.
       use_bias: Whether to add a bias vector after the normalization.
       layernorm_epsilon: Positive float added to the variance (default 1e-5).
-      kernel_initializer, recurrent_initializer, bias_initializer,
-        gamma_initializer: Initializers of `kernel`, `recurrent_kernel`, `bias`
-        and the normalization gain `gamma` (default `ones`).
-      kernel_regularizer, recurrent_regularizer, bias_regularizer,
-        gamma_regularizer: Regularizers.
-      kernel_constraint, recurrent_constraint, bias_constraint,
-        gamma_constraint: Constraints.
+      kernel_initializer: Initializer of `kernel`, the input projection.
+      recurrent_initializer: Initializer of `recurrent_kernel`.
+      bias_initializer: Initializer of `bias`.
+      gamma_initializer: Initializer of the normalization gain `gamma` (default `ones`).
+      kernel_regularizer: Regularizer of `kernel`.
+      recurrent_regularizer: Regularizer of `recurrent_kernel`.
+      bias_regularizer: Regularizer of `bias`.
+      gamma_regularizer: Regularizer of `gamma`.
+      kernel_constraint: Constraint of `kernel`.
+      recurrent_constraint: Constraint of `recurrent_kernel`.
+      bias_constraint: Constraint of `bias`.
+      gamma_constraint: Constraint of `gamma`.
       dropout: Fraction in [0, 1) of the inputs to drop.
       recurrent_dropout: Fraction in [0, 1) of the recurrent state to drop.
       **kwargs: Other `keras.layers.SimpleRNNCell` / `Layer` arguments.

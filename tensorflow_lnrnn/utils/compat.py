@@ -7,6 +7,7 @@ Cells import ``keras``, ``ops`` and the helpers below from here and never branch
 on the Keras version themselves.
 """
 
+import importlib.util
 import os
 
 
@@ -14,15 +15,55 @@ def _legacy_keras_requested():
     return os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true", "yes")
 
 
+INSTALL_HINT = (
+    "tensorflow_lnrnn needs Keras 3 (`pip install tensorflow-lnrnn[tensorflow]` for "
+    "TensorFlow >= 2.16, or `pip install keras jax` / `keras torch` for another backend) "
+    "or TensorFlow 2.13-2.15 with its Keras 2 (`pip install tensorflow==2.15.*`, beside "
+    "TensorFlow Addons)."
+)
+
+
+class MissingKerasError(ImportError):
+    """No Keras this package can use is installed; the message says what to install."""
+
+
+def _installed(name):
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:
+        return False
+
+
 def _select_keras():
     """Returns (the Keras module to use, whether it is Keras 3)."""
+    from packaging.version import Version
+
     if not _legacy_keras_requested():
-        import keras as keras_module
-
-        if int(keras_module.__version__.split(".")[0]) >= 3:
+        try:
+            import keras as keras_module
+        except ImportError as error:
+            keras_module = None
+            if _installed("keras"):  # installed, but its backend is not
+                raise MissingKerasError(
+                    f"Keras is installed but could not be imported ({error}): its backend "
+                    f"(KERAS_BACKEND={os.environ.get('KERAS_BACKEND', 'tensorflow')}, the default "
+                    f"being tensorflow) is missing. Set KERAS_BACKEND=jax or torch, or install "
+                    f"TensorFlow. {INSTALL_HINT}"
+                ) from None
+        if keras_module is not None and Version(keras_module.__version__).major >= 3:
             return keras_module, True
-    import tensorflow as tf  # Keras 2: tf.keras is the right one (tf_keras if legacy).
-
+    try:
+        import tensorflow as tf  # Keras 2: tf.keras is the right one (tf_keras if legacy).
+    except ImportError:
+        raise MissingKerasError(f"Neither Keras 3 nor TensorFlow is installed. {INSTALL_HINT}") from None
+    tf_version = Version(tf.__version__)
+    if tf_version < Version("2.13"):
+        raise MissingKerasError(f"TensorFlow {tf.__version__} is too old. {INSTALL_HINT}")
+    if tf_version >= Version("2.16") and not _legacy_keras_requested():
+        raise MissingKerasError(
+            f"TensorFlow {tf.__version__} is installed with Keras {getattr(keras_module, '__version__', '?')}, "
+            f"not Keras 3. {INSTALL_HINT}"
+        )
     return tf.keras, False
 
 

@@ -56,5 +56,5 @@ def weight_names(layer):
     for variable in layer.weights:
         path = weight_path(variable)
         prefix = layer.name + "/"
-        names.append(path[path.rindex(prefix) + len(prefix):] if prefix in path else path)
+        names.append(path[path.rindex(prefix) + len(prefix) :] if prefix in path else path)
     return names

@@ -29,9 +29,7 @@ UseCudnn = Union[bool, str]
 # typeguard 2.x raises TypeError; typeguard >= 3 raises TypeCheckError, which is
 # not a TypeError. Addons pins typeguard<3, so we support both, and callers get
 # a TypeError either way.
-_TYPE_ERRORS = tuple(
-    error for error in (getattr(typeguard, "TypeCheckError", None),) if error is not None
-)
+_TYPE_ERRORS = tuple(error for error in (getattr(typeguard, "TypeCheckError", None),) if error is not None)
 
 
 def typechecked(function):

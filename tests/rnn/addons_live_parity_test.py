@@ -72,9 +72,7 @@ def outputs_and_gradients(layer, inputs, mask, cotangents):
 
 
 # derandomize: the same examples on every run, so CI cannot flake on a new draw.
-@settings(
-    max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(config=configurations())
 def test_outputs_and_gradients_match_addons(config):
     rng = np.random.default_rng(config["seed"])

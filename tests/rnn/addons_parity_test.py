@@ -40,9 +40,7 @@ def test_outputs_match_addons(path):
     if meta["class_name"] not in IMPLEMENTED:
         pytest.skip(f"{meta['class_name']} not implemented yet")
     cell = getattr(lnrnn, meta["class_name"])(**meta["kwargs"])
-    layer = keras.layers.RNN(
-        cell, return_sequences=True, return_state=True, go_backwards=meta["go_backwards"]
-    )
+    layer = keras.layers.RNN(cell, return_sequences=True, return_state=True, go_backwards=meta["go_backwards"])
     layer.build((None, None, data["inputs"].shape[-1]))
     # Same weights in the same order (Addons' sublayer prefixes differ for some cells).
     addons_names = [name.removesuffix(":0").split("/")[-1] for name in meta["weight_names"]]

@@ -33,24 +33,29 @@ def problems(draw):
 
 @pytest.mark.parametrize("case", CELL_CASES, ids=str)
 # derandomize: the same examples on every run, so CI cannot flake on a new draw.
-@settings(
-    max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(problem=problems())
 def test_cell_matches_numpy_reference(case, problem):
     cell = case.make(problem["units"], use_bias=problem["use_bias"], **{case.epsilon_argument: problem["epsilon"]})
     layer = keras.layers.RNN(cell, return_sequences=True, return_state=True, go_backwards=problem["go_backwards"])
     layer.build((None, None, problem["input_dim"]))
     randomize_weights(cell, seed=problem["seed"])
-    inputs = np.random.default_rng(problem["seed"]).normal(
-        size=(problem["batch"], problem["time"], problem["input_dim"])
-    ).astype("float32")
+    inputs = (
+        np.random.default_rng(problem["seed"])
+        .normal(size=(problem["batch"], problem["time"], problem["input_dim"]))
+        .astype("float32")
+    )
     mask = problem["mask"]
     sequences, *states = as_list(layer(inputs, mask=mask))
     initial = [np.zeros((problem["batch"], problem["units"]))] * case.num_states
     expected, expected_states = numpy_reference.run_sequence(
-        case.reference_step, cell.get_weights(), cell.get_config(), inputs, initial,
-        mask=mask, go_backwards=problem["go_backwards"],
+        case.reference_step,
+        cell.get_weights(),
+        cell.get_config(),
+        inputs,
+        initial,
+        mask=mask,
+        go_backwards=problem["go_backwards"],
     )
     np.testing.assert_allclose(sequences, expected, atol=1e-5, rtol=0)
     for state, expected_state in zip(states, expected_states):

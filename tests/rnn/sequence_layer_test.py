@@ -58,8 +58,12 @@ def test_fast_path_matches_generic_loop_and_numpy(case, inputs, mask, go_backwar
     fast_outputs = fast(inputs, mask=mask)
     assert_same(fast_outputs, generic(inputs, mask=mask))
     expected, expected_states = numpy_reference.run_sequence(
-        case.reference_step, fast.cell.get_weights(), fast.cell.get_config(), inputs,
-        [np.zeros((BATCH, UNITS))] * case.num_states, mask=None if mask is None else np.asarray(mask),
+        case.reference_step,
+        fast.cell.get_weights(),
+        fast.cell.get_config(),
+        inputs,
+        [np.zeros((BATCH, UNITS))] * case.num_states,
+        mask=None if mask is None else np.asarray(mask),
         go_backwards=go_backwards,
     )
     assert_same(fast_outputs, [expected, *expected_states])
@@ -105,8 +109,9 @@ def test_dropout_same_masks_as_generic_loop_and_none_at_inference(case, inputs):
 
 
 def test_stateful_and_unroll(case, inputs):
-    (layer, _), (reference, _) = fast_and_generic(case, stateful=True, return_sequences=True), fast_and_generic(
-        case, return_sequences=True
+    (layer, _), (reference, _) = (
+        fast_and_generic(case, stateful=True, return_sequences=True),
+        fast_and_generic(case, return_sequences=True),
     )
     first, second = layer(inputs[:, :3]), layer(inputs[:, 3:])
     assert_same(np.concatenate([first, second], axis=1), reference(inputs))

@@ -29,15 +29,11 @@ def inputs(rng):
 def make_model(case):
     """A model with the cell in RNN (with state) and in Bidirectional."""
     inputs = keras.Input((TIME, INPUT_DIM), name="sequence")
-    sequences, *states = keras.layers.RNN(
-        case.make(UNITS), return_sequences=True, return_state=True
-    )(inputs)
+    sequences, *states = keras.layers.RNN(case.make(UNITS), return_sequences=True, return_state=True)(inputs)
     both_ways = keras.layers.Bidirectional(keras.layers.RNN(case.make(UNITS + 1)))(sequences)
     model = keras.Model(inputs, [both_ways, *states])
     randomize_weights(model)
     return model
-
-
 
 
 def test_cell_config_round_trip(case, inputs):
@@ -81,9 +77,7 @@ def test_model_file_round_trip(case, inputs, tmp_path, extension):
     path = str(tmp_path / f"model{extension}")
     model.save(path)
     restored = keras.models.load_model(path)  # no custom_objects needed
-    assert any(
-        isinstance(getattr(layer, "cell", None), case.cell_class) for layer in restored.layers
-    )
+    assert any(isinstance(getattr(layer, "cell", None), case.cell_class) for layer in restored.layers)
     assert_all_equal(restored.predict(inputs, verbose=0), model.predict(inputs, verbose=0))
 
 

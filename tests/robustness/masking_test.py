@@ -52,9 +52,7 @@ def _gradients(layer, inputs, call_kwargs, cotangents):
 
 @pytest.mark.parametrize("case, kind", PUBLIC_CLASSES)
 # derandomize: the same examples on every run, so CI cannot flake on a new draw.
-@settings(
-    max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(problem=problems())
 def test_masks_and_options_match_rnn_of_the_cell_and_numpy(case, kind, problem):
     rng = np.random.default_rng(problem["seed"])
@@ -70,9 +68,14 @@ def test_masks_and_options_match_rnn_of_the_cell_and_numpy(case, kind, problem):
     got = as_list(layer(inputs, **call_kwargs))
 
     sequences, states = numpy_reference.run_sequence(
-        case.reference_step, layer.cell.get_weights(), layer.cell.get_config(), inputs,
+        case.reference_step,
+        layer.cell.get_weights(),
+        layer.cell.get_config(),
+        inputs,
         initial if problem["initial_state"] else [np.zeros((batch, units))] * case.num_states,
-        mask=problem["mask"], go_backwards=rnn["go_backwards"], zero_output_for_mask=rnn["zero_output_for_mask"],
+        mask=problem["mask"],
+        go_backwards=rnn["go_backwards"],
+        zero_output_for_mask=rnn["zero_output_for_mask"],
         # Keras's own backends disagree here; each of our layers follows its backend's RNN.
         masked_output_starts_at_state=BACKEND == "jax",
     )

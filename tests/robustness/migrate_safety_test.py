@@ -6,6 +6,7 @@ import errno
 import json
 import marshal
 import os
+import pathlib
 import re
 import shutil
 import subprocess
@@ -37,7 +38,8 @@ def _ours(stderr):
     """stderr without TensorFlow's own start-up log lines (absl's, which it
     prints on import whatever TF_CPP_MIN_LOG_LEVEL says)."""
     return [
-        line for line in stderr.strip().splitlines()
+        line
+        for line in stderr.strip().splitlines()
         if not re.match(r"([IWEF]\d{4} |WARNING: All log messages before absl)", line)
     ]
 
@@ -106,7 +108,7 @@ def test_a_lambda_layers_code_never_runs(tmp_path, capsys):
     import h5py
 
     marker = str(tmp_path / "lambda-ran.txt")
-    code = (lambda x: (open(marker, "w").write("ran"), x)[1]).__code__  # noqa: E731
+    code = (lambda x: (pathlib.Path(marker).write_text("ran"), x)[1]).__code__
     path = tmp_path / "lambda.h5"
     shutil.copy(H5, path)
     with h5py.File(path, "r+") as f:
@@ -229,7 +231,10 @@ def test_bad_outputs_are_one_error_line(tmp_path, capsys, make_new, message):
         (lambda tmp: tmp / "missing.h5", "does not exist"),
         (lambda tmp: (tmp / "notes.h5").write_text("not a model") and tmp / "notes.h5", "neither"),
         (lambda tmp: tmp, "not a SavedModel"),
-        (lambda tmp: (tmp / "cut.keras").write_bytes(open(H5, "rb").read()[:3000]) and tmp / "cut.keras", "cut.keras"),
+        (
+            lambda tmp: (tmp / "cut.keras").write_bytes(pathlib.Path(H5).read_bytes()[:3000]) and tmp / "cut.keras",
+            "cut.keras",
+        ),
     ],
     ids=["missing", "not-a-model", "plain-directory", "truncated"],
 )
@@ -246,7 +251,10 @@ def test_command_runs_without_warnings_and_is_installed(tmp_path):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     module = subprocess.run(
         [sys.executable, "-W", "error::RuntimeWarning", "-m", "tensorflow_lnrnn.migrate", "--help"],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert module.returncode == 0, module.stderr[-2000:]
     assert "RuntimeWarning" not in module.stderr and "--overwrite" in module.stdout
@@ -254,7 +262,10 @@ def test_command_runs_without_warnings_and_is_installed(tmp_path):
     assert os.path.exists(script), "the lnrnn-migrate console script is not installed (pip install .)"
     result = subprocess.run(
         [script, str(tmp_path / "missing.h5"), str(tmp_path / "new.keras")],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert result.returncode == 2
     assert [line[:7] for line in _ours(result.stderr)] == ["error: "], result.stderr
