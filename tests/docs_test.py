@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tensorflow_lnrnn.utils.compat import IS_KERAS_3
+from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGES = [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
@@ -30,6 +30,10 @@ def test_docs_have_examples():
 
 @pytest.mark.parametrize("block", BLOCKS)
 def test_python_block_runs(block):
+    for runtime in re.findall(r"^import (onnxruntime|ai_edge_litert)", block, re.M):
+        pytest.importorskip(runtime, reason="pip install -e '.[deploy]'")
+    if re.search(r"^import tensorflow( as tf)?$", block, re.M) and keras.backend.backend() != "tensorflow":
+        pytest.skip("a TensorFlow-only example (SavedModel, TFSMLayer)")
     exec(compile(block, "<docs>", "exec"), {"__name__": "__docs__"})
 
 

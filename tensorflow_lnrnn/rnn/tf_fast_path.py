@@ -133,7 +133,10 @@ def run(family, layer, sequences, initial_state, mask, training):
     inputs = tf.transpose(sequences, [1, 0, 2])
     if layer.go_backwards:
         inputs = tf.reverse(inputs, [0])
-    steps = tf.shape(inputs)[0]
+    # The static length where there is one, as Keras's own loop does: a tensor
+    # there makes tf2onnx type the ONNX Loop's counter inconsistently (onnxruntime
+    # refuses the file: "Tensor element type mismatch").
+    steps = inputs.shape[0] if inputs.shape[0] is not None else tf.shape(inputs)[0]
     inputs = tf.TensorArray(inputs.dtype, size=steps).unstack(inputs)
     states = [tf.convert_to_tensor(s) for s in initial_state]
     # Per-step outputs only when asked for (an unused TensorArray still costs,
