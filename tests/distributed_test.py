@@ -1,0 +1,42 @@
+"""Training on several workers with the existing engines, with real processes
+on 127.0.0.1 (`examples/multi_worker.py`, small sizes): TensorFlow's
+MultiWorkerMirroredStrategy (Keras 3: a custom loop; Keras 2: `Model.fit`),
+a killed run resumed from its checkpoint, and Keras 3's JAX DataParallel."""
+
+import importlib.util
+import os
+
+import pytest
+
+from tensorflow_lnrnn.utils.compat import IS_KERAS_3
+
+EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "examples", "multi_worker.py")
+
+
+@pytest.fixture(scope="module")
+def example():
+    spec = importlib.util.spec_from_file_location("multi_worker", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.tensorflow_backend
+def test_two_workers_end_identical_and_equal_to_one_process(example, tmp_path):
+    between_workers, from_one_process = example.main(["--steps", "3", "--out", str(tmp_path)])
+    assert between_workers == 0.0
+    assert from_one_process < 1e-5
+
+
+@pytest.mark.tensorflow_backend
+@pytest.mark.skipif(not IS_KERAS_3, reason="the custom loop's CheckpointManager (Keras 2 runs fit)")
+def test_killed_workers_resume_from_their_checkpoint_to_the_same_weights(example, tmp_path):
+    between_workers, from_one_process = example.main(["--steps", "4", "--kill-after-step", "2", "--out", str(tmp_path)])
+    assert sorted(os.listdir(tmp_path / "checkpoints"))  # the chief's checkpoints
+    assert between_workers == 0.0
+    assert from_one_process < 1e-5
+
+
+@pytest.mark.skipif(not IS_KERAS_3 or importlib.util.find_spec("jax") is None, reason="needs Keras 3 and JAX")
+def test_jax_data_parallel_over_two_devices_equals_one_device(example):
+    assert example.jax_data_parallel(steps=3) < 1e-5
