@@ -30,7 +30,7 @@ def test_docs_have_examples():
 
 @pytest.mark.parametrize("block", BLOCKS)
 def test_python_block_runs(block):
-    for runtime in re.findall(r"^import (onnxruntime|ai_edge_litert)", block, re.M):
+    for runtime in re.findall(r"^(?:import|from) (onnxruntime|ai_edge_litert)\b", block, re.M):
         pytest.importorskip(runtime, reason="pip install -e '.[deploy]'")
     if re.search(r"^import tensorflow( as tf)?$", block, re.M) and keras.backend.backend() != "tensorflow":
         pytest.skip("a TensorFlow-only example (SavedModel, TFSMLayer)")

@@ -93,5 +93,7 @@ def test_masks_and_options_match_rnn_of_the_cell_and_numpy(case, kind, problem):
             cotangents = [rng.normal(size=g.shape).astype("float32") for g in got]
             fast = _gradients(layer, inputs, call_kwargs, cotangents)
             generic = _gradients(plain, inputs, call_kwargs, cotangents)
+            # Relative too: layer normalization over few units is steep (condition
+            # ~1/sqrt(epsilon)), and float32 op orders differ between the loops.
             for f, g in zip(fast, generic):
-                np.testing.assert_allclose(np.asarray(f), np.asarray(g), atol=1e-4, rtol=0)
+                np.testing.assert_allclose(np.asarray(f), np.asarray(g), atol=1e-4, rtol=1e-3)
