@@ -8,6 +8,10 @@ alike), it times a training step (forward, backward, SGD update) and inference:
 - `rnn_cell`: keras.layers.RNN(LayerNorm*Cell) (the generic per-step loop)
 - `keras`:    keras.layers.LSTM / GRU / SimpleRNN (no normalization)
 
+It also counts, for each variant, the ops in the body of the time loop, forward
+and backward (read from the compiled step's graph; Identity, NoOp and Const
+left out): a measure of per-step dispatch that machine noise does not move.
+
 Warm-up calls are excluded; it reports median and interquartile range per
 variant, and the ratios `ours / keras` (target <= 1.15) and `rnn_cell / ours`
 (target >= 1.2). Writes JSON and a bar chart PNG.
@@ -76,6 +80,33 @@ def make_steps(layer, size):
     return {"infer": infer, "train": train}
 
 
+# Graph bookkeeping, not work: left out of the per-step op counts.
+NOT_COUNTED = ("Identity", "NoOp", "Const")
+
+
+def loop_op_counts(function):
+    """Ops in the body of each time loop of a compiled step, read from its graph:
+    {"forward": n} for inference, plus "backward" for a training step. A figure
+    that, unlike timings, does not move with the machine's noise."""
+    graph = function.get_concrete_function().graph.as_graph_def()
+    functions = {f.signature.name: f for f in graph.library.function}
+
+    def loops(nodes):  # (While node name, body function), also inside called functions
+        for node in nodes:
+            if node.op in ("While", "StatelessWhile"):
+                yield node.name, functions[node.attr["body"].func.name]
+            else:
+                for attribute in ("f", "then_branch", "else_branch"):
+                    if attribute in node.attr and node.attr[attribute].func.name in functions:
+                        yield from loops(functions[node.attr[attribute].func.name].node_def)
+
+    counts = {}
+    for name, body in loops(graph.node):
+        direction = "backward" if name.startswith("gradient") or "_grad" in name else "forward"
+        counts[direction] = counts.get(direction, 0) + sum(n.op not in NOT_COUNTED for n in body.node_def)
+    return counts
+
+
 def time_call(function):
     start = time.perf_counter()
     result = function()
@@ -111,6 +142,7 @@ def benchmark(families, sizes, repeats, warmup, log):
             row = {"family": family, "size": size_name, "mode": mode, **size}
             for variant in VARIANTS:
                 row[variant] = summarize(samples[(variant, mode)])
+                row[variant]["loop_ops_per_step"] = loop_op_counts(steps[variant][mode])
             row["ours_over_keras"] = row["ours"]["median_ms"] / row["keras"]["median_ms"]
             row["rnn_cell_over_ours"] = row["rnn_cell"]["median_ms"] / row["ours"]["median_ms"]
             results.append(row)
@@ -118,8 +150,16 @@ def benchmark(families, sizes, repeats, warmup, log):
                 f"    {mode:5s} ours {row['ours']['median_ms']:8.2f} ms | RNN(cell) {row['rnn_cell']['median_ms']:8.2f} ms"
                 f" | keras {row['keras']['median_ms']:8.2f} ms | ours/keras {row['ours_over_keras']:.2f}"
                 f" | RNN(cell)/ours {row['rnn_cell_over_ours']:.2f}"
+                f" | ops per step (ours / RNN(cell) / keras): {ops_per_step(row, 'ours')}"
+                f" / {ops_per_step(row, 'rnn_cell')} / {ops_per_step(row, 'keras')}"
             )
     return results
+
+
+def ops_per_step(row, variant):
+    """ "forward+backward" ops in the loop bodies of `variant`'s step ("forward" for inference)."""
+    counts = row[variant]["loop_ops_per_step"]
+    return "+".join(str(counts[d]) for d in ("forward", "backward") if d in counts)
 
 
 def machine():
@@ -136,15 +176,17 @@ def machine():
 
 def markdown_table(results):
     lines = [
-        "| family | size | mode | ours (ms) | RNN(cell) (ms) | Keras, no LN (ms) | ours / Keras | RNN(cell) / ours |",
-        "|---|---|---|---|---|---|---|---|",
+        "| family | size | mode | ours (ms) | RNN(cell) (ms) | Keras, no LN (ms) | ours / Keras | RNN(cell) / ours"
+        " | loop ops per step, fwd+bwd: ours / RNN(cell) / Keras |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['family']} | {r['size']} | {r['mode']} | {r['ours']['median_ms']:.1f} ± {r['ours']['iqr_ms']:.1f}"
             f" | {r['rnn_cell']['median_ms']:.1f} ± {r['rnn_cell']['iqr_ms']:.1f}"
             f" | {r['keras']['median_ms']:.1f} ± {r['keras']['iqr_ms']:.1f}"
-            f" | {r['ours_over_keras']:.2f} | {r['rnn_cell_over_ours']:.2f} |"
+            f" | {r['ours_over_keras']:.2f} | {r['rnn_cell_over_ours']:.2f}"
+            f" | {ops_per_step(r, 'ours')} / {ops_per_step(r, 'rnn_cell')} / {ops_per_step(r, 'keras')} |"
         )
     return "\n".join(lines)
 

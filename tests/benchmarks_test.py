@@ -32,6 +32,10 @@ def test_benchmark_writes_json_chart_and_table(tmp_path, capsys):
         for variant in ("ours", "rnn_cell", "keras"):
             assert len(row[variant]["samples_ms"]) == 2 and row[variant]["median_ms"] > 0
         assert row["ours_over_keras"] == row["ours"]["median_ms"] / row["keras"]["median_ms"]
+        for variant in ("ours", "rnn_cell", "keras"):  # one loop forward, one backward when training
+            ops = row[variant]["loop_ops_per_step"]
+            assert set(ops) == ({"forward", "backward"} if row["mode"] == "train" else {"forward"}), (variant, ops)
+            assert all(n > 5 for n in ops.values())
     saved = json.loads((tmp_path / "cpu.json").read_text())
     assert saved["machine"]["tensorflow"] and saved["results"] == rows
     assert (tmp_path / "cpu.png").stat().st_size > 1000
