@@ -8,7 +8,8 @@ every global batch; prints each worker's loss per step; and checks that the
 workers end with identical weights, equal to one process trained on the same
 global batches. `--kill-after-step K` kills every worker (SIGKILL) after its
 checkpoint at step K, then restarts them: they resume from the checkpoint
-(`tf.train.CheckpointManager`) and must end where an uninterrupted run ends.
+(`tf.train.CheckpointManager` in the custom loop; `BackupAndRestore` at an
+epoch's end with Keras 2's `fit`) and must end where an uninterrupted run ends.
 
 `--jax-data-parallel` trains instead with Keras 3's JAX distribution API
 (`keras.distribution.DataParallel`) over 2 host devices and compares with one
@@ -68,7 +69,7 @@ def per_example_loss(y, prediction):
     return tf.reduce_mean(tf.square(prediction - y), axis=-1)
 
 
-def train_one_process(steps):
+def train_one_process(steps, epochs=1):
     """The reference: one process, plain loop, the same global batches."""
     import tensorflow as tf
 
@@ -76,15 +77,15 @@ def train_one_process(steps):
 
     x, y = data(steps)
     model, optimizer = build_model(), keras.optimizers.SGD(LEARNING_RATE)
-    for step in range(steps):
-        batch = slice(step * GLOBAL_BATCH, (step + 1) * GLOBAL_BATCH)
+    for step in range(steps * epochs):
+        batch = slice(step % steps * GLOBAL_BATCH, (step % steps + 1) * GLOBAL_BATCH)
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(per_example_loss(y[batch], model(x[batch], training=True)))
         optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
     return model.get_weights()
 
 
-def worker(index, steps, out, kill_after_step):
+def worker(index, steps, epochs, out, kill_after_step):
     """One worker: its share of every global batch, a checkpoint every step."""
     import numpy as np
     import tensorflow as tf
@@ -102,7 +103,20 @@ def worker(index, steps, out, kill_after_step):
         dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(GLOBAL_BATCH)
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-        history = model.fit(dataset.with_options(options), epochs=1, verbose=0, shuffle=False)
+        # Fault tolerance the Keras 2 way: a backup at each epoch's end, restored
+        # by the next `fit`. (Mid-epoch backups resume the step count but replay
+        # the epoch's data from its start, so they do not end where an
+        # uninterrupted run does.)
+        callbacks = [keras.callbacks.BackupAndRestore(os.path.join(out, "backup"))]
+        if kill_after_step:
+
+            def kill(epoch, logs):
+                if (epoch + 1) * steps == kill_after_step:
+                    os.kill(os.getpid(), signal.SIGKILL)  # after this epoch's backup
+
+            callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=kill))
+        dataset = dataset.with_options(options)
+        history = model.fit(dataset, epochs=epochs, verbose=0, shuffle=False, callbacks=callbacks)
         losses = history.history["loss"]
     else:
         checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step_counter)
@@ -113,7 +127,8 @@ def worker(index, steps, out, kill_after_step):
 
         def dataset_fn(context):
             # This worker's share of each global batch: every other example.
-            dataset = tf.data.Dataset.from_tensor_slices((x, y)).skip(int(step_counter.numpy()) * GLOBAL_BATCH)
+            dataset = tf.data.Dataset.from_tensor_slices((x, y)).repeat(epochs)
+            dataset = dataset.skip(int(step_counter.numpy()) * GLOBAL_BATCH)
             dataset = dataset.shard(context.num_input_pipelines, context.input_pipeline_id)
             return dataset.batch(context.get_per_replica_batch_size(GLOBAL_BATCH))
 
@@ -133,7 +148,7 @@ def worker(index, steps, out, kill_after_step):
             return strategy.reduce("SUM", strategy.run(replica_step, args=batch), axis=None)
 
         losses = []
-        while int(step_counter.numpy()) < steps:
+        while int(step_counter.numpy()) < steps * epochs:
             losses.append(float(train_step(next(batches))))
             step_counter.assign_add(1)
             manager.save(checkpoint_number=int(step_counter.numpy()))
@@ -190,7 +205,7 @@ def free_ports(count):
     return ports
 
 
-def run_workers(workers, steps, out, kill_after_step=0, timeout=300):
+def run_workers(workers, steps, epochs, out, kill_after_step=0, timeout=300):
     """Starts the workers and waits for them; kills them all on any failure or time-out."""
     addresses = [f"127.0.0.1:{port}" for port in free_ports(workers)]
     processes = []
@@ -199,7 +214,7 @@ def run_workers(workers, steps, out, kill_after_step=0, timeout=300):
             config = {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}}
             env = {**os.environ, "TF_CONFIG": json.dumps(config), "CUDA_VISIBLE_DEVICES": ""}
             command = [sys.executable, os.path.abspath(__file__), "--worker", str(index), "--steps", str(steps),
-                       "--out", out, "--kill-after-step", str(kill_after_step)]  # fmt: skip
+                       "--epochs", str(epochs), "--out", out, "--kill-after-step", str(kill_after_step)]  # fmt: skip
             processes.append(subprocess.Popen(command, env=env))
         deadline = time.monotonic() + timeout
         for process in processes:
@@ -215,7 +230,8 @@ def run_workers(workers, steps, out, kill_after_step=0, timeout=300):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--steps", type=int, default=6, help="global batches per epoch")
+    parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--kill-after-step", type=int, default=0, help="kill every worker after this step, then resume")
     parser.add_argument("--out", help="a folder for the results (default: a temporary one)")
     parser.add_argument("--jax-data-parallel", action="store_true", help="Keras 3's JAX DataParallel instead")
@@ -224,20 +240,24 @@ def main(argv=None):
     if args.jax_data_parallel:
         return jax_data_parallel(args.steps)
     if args.worker is not None:
-        worker(args.worker, args.steps, args.out, args.kill_after_step)
+        worker(args.worker, args.steps, args.epochs, args.out, args.kill_after_step)
         return None
 
     import numpy as np
 
+    from tensorflow_lnrnn.utils.compat import IS_KERAS_3
+
+    if args.kill_after_step and not IS_KERAS_3 and args.kill_after_step % args.steps:
+        parser.error("with Keras 2's fit, --kill-after-step must end an epoch (a multiple of --steps)")
     out = args.out or tempfile.mkdtemp(prefix="multi_worker-")
-    codes = run_workers(args.workers, args.steps, out, args.kill_after_step)
+    codes = run_workers(args.workers, args.steps, args.epochs, out, args.kill_after_step)
     if args.kill_after_step:
         assert all(code == -signal.SIGKILL for code in codes), f"workers should have been killed: {codes}"
         print(f"killed every worker after step {args.kill_after_step}; restarting from the checkpoint", flush=True)
-        codes = run_workers(args.workers, args.steps, out)
+        codes = run_workers(args.workers, args.steps, args.epochs, out)
     assert codes == [0] * args.workers, f"worker exit codes: {codes}"
     weights = [list(np.load(os.path.join(out, f"weights-{i}.npz")).values()) for i in range(args.workers)]
-    reference = train_one_process(args.steps)
+    reference = train_one_process(args.steps, args.epochs)
     difference_between_workers = max(float(np.abs(a - b).max()) for w in weights[1:] for a, b in zip(weights[0], w))
     difference_from_one_process = max(float(np.abs(a - b).max()) for a, b in zip(weights[0], reference))
     for index in range(args.workers):
