@@ -13,7 +13,8 @@ epoch's end with Keras 2's `fit`) and must end where an uninterrupted run ends.
 
 `--jax-data-parallel` trains instead with Keras 3's JAX distribution API
 (`keras.distribution.DataParallel`) over 2 host devices and compares with one
-device.
+device; `--jax-processes 2` does it across 2 JAX processes
+(`keras.distribution.initialize`, CPU collectives over gloo).
 
 Keras 3 runs a custom loop (`strategy.run`): Keras 3's `Model.fit` does not
 run under this strategy (keras-team/keras#20585). Keras 2 (`tf.keras` 2.13-2.15,
@@ -195,6 +196,76 @@ def jax_data_parallel(steps, devices=2):
     return difference
 
 
+def jax_process(index, processes, port, steps, out):
+    """One of several JAX processes (`keras.distribution.initialize`, CPU
+    collectives over gloo): DataParallel over every process's devices, each
+    process feeding its share of every global batch."""
+    import jax
+    import numpy as np
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    from tensorflow_lnrnn.utils.compat import keras
+
+    keras.distribution.initialize(f"127.0.0.1:{port}", num_processes=processes, process_id=index)
+    distribution = keras.distribution.DataParallel(devices=jax.devices())
+    distribution.auto_shard_dataset = False  # each process passes its own share
+    keras.distribution.set_distribution(distribution)
+    x, y = data(steps)
+    share = GLOBAL_BATCH // processes
+    x = x.reshape(steps, processes, share, *x.shape[1:])[:, index].reshape(-1, *x.shape[1:])
+    y = y.reshape(steps, processes, share, *y.shape[1:])[:, index].reshape(-1, *y.shape[1:])
+    model = build_model()
+    model.compile(optimizer=keras.optimizers.SGD(LEARNING_RATE), loss="mse")
+    losses = model.fit(x, y, batch_size=share, epochs=1, shuffle=False, verbose=0).history["loss"]
+    print(f"JAX process {index} of {jax.process_count()}: loss {losses[-1]:.6f}", flush=True)
+    np.savez(os.path.join(out, f"jax-weights-{index}.npz"), *model.get_weights())
+
+
+def jax_processes(steps, processes=2):
+    """Keras 3 on JAX across `processes` processes on 127.0.0.1, against one
+    device. Returns (largest difference between processes, from one device)."""
+    import numpy as np
+
+    out = tempfile.mkdtemp(prefix="jax_processes-")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    (port,) = free_ports(1)
+    command = [sys.executable, os.path.abspath(__file__), "--steps", str(steps), "--out", out, "--port", str(port),
+               "--num-processes", str(processes)]  # fmt: skip
+    children = [subprocess.Popen([*command, "--jax-process", str(i)], env=env) for i in range(processes)]
+    try:
+        codes = [child.wait(timeout=300) for child in children]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    assert codes == [0] * processes, f"JAX process exit codes: {codes}"
+    reference = subprocess.run(
+        [*command, "--jax-data-parallel-reference"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert reference.returncode == 0, reference.stderr[-3000:]
+    weights = [list(np.load(os.path.join(out, f"jax-weights-{i}.npz")).values()) for i in range(processes)]
+    one_device = list(np.load(os.path.join(out, "jax-weights-one-device.npz")).values())
+    between = max(float(np.abs(a - b).max()) for w in weights[1:] for a, b in zip(weights[0], w))
+    from_one = max(float(np.abs(a - b).max()) for a, b in zip(weights[0], one_device))
+    print(
+        f"{processes} JAX processes: largest weight difference between them {between:.2e}, from one device {from_one:.2e}"
+    )
+    return between, from_one
+
+
+def jax_one_device(steps, out):
+    import numpy as np
+
+    from tensorflow_lnrnn.utils.compat import keras
+
+    x, y = data(steps)
+    model = build_model()
+    model.compile(optimizer=keras.optimizers.SGD(LEARNING_RATE), loss="mse")
+    model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, shuffle=False, verbose=0)
+    np.savez(os.path.join(out, "jax-weights-one-device.npz"), *model.get_weights())
+
+
 def free_ports(count):
     sockets = [socket.socket() for _ in range(count)]
     for s in sockets:
@@ -235,10 +306,21 @@ def main(argv=None):
     parser.add_argument("--kill-after-step", type=int, default=0, help="kill every worker after this step, then resume")
     parser.add_argument("--out", help="a folder for the results (default: a temporary one)")
     parser.add_argument("--jax-data-parallel", action="store_true", help="Keras 3's JAX DataParallel instead")
+    parser.add_argument("--jax-processes", type=int, help="Keras 3 on JAX across this many processes instead")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)  # internal: run one worker
+    parser.add_argument("--jax-process", type=int, help=argparse.SUPPRESS)  # internal: one JAX process
+    parser.add_argument("--jax-data-parallel-reference", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--num-processes", type=int, default=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.jax_data_parallel:
         return jax_data_parallel(args.steps)
+    if args.jax_processes:
+        return jax_processes(args.steps, args.jax_processes)
+    if args.jax_process is not None:
+        return jax_process(args.jax_process, args.num_processes, args.port, args.steps, args.out)
+    if args.jax_data_parallel_reference:
+        return jax_one_device(args.steps, args.out)
     if args.worker is not None:
         worker(args.worker, args.steps, args.epochs, args.out, args.kill_after_step)
         return None

@@ -43,3 +43,10 @@ def test_killed_workers_resume_from_their_checkpoint_to_the_same_weights(example
 @pytest.mark.skipif(not IS_KERAS_3 or importlib.util.find_spec("jax") is None, reason="needs Keras 3 and JAX")
 def test_jax_data_parallel_over_two_devices_equals_one_device(example):
     assert example.jax_data_parallel(steps=3) < 1e-5
+
+
+@pytest.mark.skipif(not IS_KERAS_3 or importlib.util.find_spec("jax") is None, reason="needs Keras 3 and JAX")
+def test_two_jax_processes_end_identical_and_equal_to_one_device(example):
+    between_processes, from_one_device = example.jax_processes(steps=3, processes=2)
+    assert between_processes == 0.0
+    assert from_one_device < 1e-5
