@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from tensorflow_lnrnn.utils.compat import IS_KERAS_3
+from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "examples", "multi_worker.py")
 
@@ -40,12 +40,18 @@ def test_killed_workers_resume_from_their_checkpoint_to_the_same_weights(example
     assert from_one_process < 1e-5
 
 
-@pytest.mark.skipif(not IS_KERAS_3 or importlib.util.find_spec("jax") is None, reason="needs Keras 3 and JAX")
+# Once per CI run: in the JAX backend's run (they start JAX processes of their own).
+jax_run = pytest.mark.skipif(
+    not IS_KERAS_3 or keras.backend.backend() != "jax", reason="runs in the KERAS_BACKEND=jax suite"
+)
+
+
+@jax_run
 def test_jax_data_parallel_over_two_devices_equals_one_device(example):
     assert example.jax_data_parallel(steps=3) < 1e-5
 
 
-@pytest.mark.skipif(not IS_KERAS_3 or importlib.util.find_spec("jax") is None, reason="needs Keras 3 and JAX")
+@jax_run
 def test_two_jax_processes_end_identical_and_equal_to_one_device(example):
     between_processes, from_one_device = example.jax_processes(steps=3, processes=2)
     assert between_processes == 0.0

@@ -30,10 +30,12 @@ def test_docs_have_examples():
 
 @pytest.mark.parametrize("block", BLOCKS)
 def test_python_block_runs(block):
-    for runtime in re.findall(r"^(?:import|from) (onnxruntime|ai_edge_litert)\b", block, re.M):
+    runtimes = re.findall(r"^(?:import|from) (onnxruntime|ai_edge_litert)\b", block, re.M)
+    for runtime in runtimes:
         pytest.importorskip(runtime, reason="pip install -e '.[deploy]'")
-    if re.search(r"^import tensorflow( as tf)?$", block, re.M) and keras.backend.backend() != "tensorflow":
-        pytest.skip("a TensorFlow-only example (SavedModel, TFSMLayer)")
+    tensorflow_only = runtimes or re.search(r"^import tensorflow( as tf)?$", block, re.M)
+    if tensorflow_only and keras.backend.backend() != "tensorflow":
+        pytest.skip("a deployment example for the TensorFlow backend (SavedModel, ONNX, LiteRT)")
     exec(compile(block, "<docs>", "exec"), {"__name__": "__docs__"})
 
 
