@@ -152,7 +152,8 @@ def run(family, layer, sequences, initial_state, mask, training):
 
         loop_vars = (tf.constant(0), states, outputs)
     else:
-        time_mask = tf.transpose(tf.cast(mask, tf.bool), [1, 0])
+        # Time-major (T, B, 1): each step reads a mask that broadcasts over units.
+        time_mask = tf.expand_dims(tf.transpose(tf.cast(mask, tf.bool), [1, 0]), -1)
         if layer.go_backwards:
             time_mask = tf.reverse(time_mask, [0])
         time_mask = tf.TensorArray(tf.bool, size=steps).unstack(time_mask)
@@ -164,7 +165,7 @@ def run(family, layer, sequences, initial_state, mask, training):
             # zeros before the first unmasked step, not the initial state.
             h_for_matmul = states[0] if rec_dp_mask is None else states[0] * rec_dp_mask
             new_states = step(inputs.read(t), states, h_for_matmul)
-            keep = tf.expand_dims(time_mask.read(t), -1)
+            keep = time_mask.read(t)
             states = [tf.where(keep, new, old) for new, old in zip(new_states, states)]
             output = tf.where(keep, new_states[0], zeros if layer.zero_output_for_mask else output)
             return t + 1, states, output, [ta.write(t, output) for ta in outputs]
