@@ -5,11 +5,13 @@ def pytest_suite(srcs, helpers, data = [], deps = [], long_prefixes = []):
 
     Each test runs its module under pytest through `run_pytest.py`, with the
     shared test helpers (`helpers`) and `data` available. Modules whose path
-    starts with one of `long_prefixes` are tagged "long" (CI runs them under
-    pytest and leaves them out of `bazel test` with `--test_tag_filters=-long`).
+    starts with one of `long_prefixes` are tagged "pytest_only": CI runs them
+    under pytest and leaves them out of `bazel test` with
+    `--test_tag_filters=-pytest_only`. (Not "long": Bazel matches tag filters
+    against the timeout too, and size "large" implies timeout "long".)
     """
     for src in srcs:
-        tags = ["long"] if [p for p in long_prefixes if src.startswith(p)] else []
+        tags = ["pytest_only"] if [p for p in long_prefixes if src.startswith(p)] else []
         native.py_test(
             name = src[:-len(".py")],
             srcs = [src, "run_pytest.py"],
