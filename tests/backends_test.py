@@ -1,7 +1,7 @@
 """Every Keras 3 backend computes the same model: a `.keras` file saved here
 loads on each other installed backend (TensorFlow, JAX, PyTorch) and predicts
-the same numbers, for every cell in `RNN` and every whole-sequence layer, with a
-mask, `go_backwards`, `return_state`, and dropout (inactive at inference).
+the same numbers, for every cell in `RNN` and every whole-sequence layer (in
+each of its conventions), with a mask, `go_backwards`, `return_state`, and dropout (inactive at inference).
 
 CI runs the whole suite under each backend (`KERAS_BACKEND=...`), so this
 checks every direction: TF -> JAX/torch, JAX -> TF/torch, torch -> TF/JAX.
@@ -18,7 +18,7 @@ import pytest
 
 from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
 from tensorflow_lnrnn.utils.test_utils import as_list, randomize_weights
-from tests.cell_cases import CELL_CASES
+from tests.cell_cases import ALL_VARIANT_CASES, CELL_CASES
 
 pytestmark = pytest.mark.skipif(not IS_KERAS_3, reason="Keras 3 backends")
 TIME, INPUT_DIM, UNITS = 6, 4, 5
@@ -55,7 +55,8 @@ def every_cell_and_layer_model():
             go_backwards=True,
         )
         outputs.extend(rnn(masked))
-        outputs.append(case.layer_class(UNITS, dropout=0.3, return_sequences=True)(masked))
+    for case in ALL_VARIANT_CASES:  # every convention (zoneout: its expectation here)
+        outputs.append(case.make_sequence_layer("layer", UNITS, dropout=0.3, return_sequences=True)(masked))
     model = keras.Model(inputs, outputs)
     randomize_weights(model)
     return model
@@ -75,7 +76,7 @@ def saved(tmp_path_factory):
 
 def test_the_model_covers_every_cell_and_layer(saved):
     _, outputs = saved
-    assert len(outputs) == sum(case.num_states + 2 for case in CELL_CASES)
+    assert len(outputs) == sum(case.num_states + 1 for case in CELL_CASES) + len(ALL_VARIANT_CASES)
 
 
 @pytest.mark.parametrize("backend", OTHER_BACKENDS or [pytest.param(None, marks=pytest.mark.skip("no other backend"))])

@@ -23,16 +23,25 @@ class CellCase:
     epsilon_argument: str  # the name of the cell's normalization epsilon
     keras_cell_class: type  # the plain Keras cell whose weights ours extends
     layer_class: type  # our whole-sequence layer for this cell
+    # The conventions the cell offers besides its default (docs/cells.md), as
+    # {name: cell kwargs}; "default" ({}) is Addons' (or Keras's) convention.
+    variants: dict = dataclasses.field(default_factory=dict)
+    # The variant this case stands for: kwargs given to every cell it makes.
+    cell_kwargs: dict = dataclasses.field(default_factory=dict)
 
     def make(self, units=4, **kwargs):
-        return self.cell_class(units, **kwargs)
+        return self.cell_class(units, **{**self.cell_kwargs, **kwargs})
 
     def make_sequence_layer(self, kind, units, cell_kwargs=None, **rnn_kwargs):
         """A layer over whole sequences: `RNN(cell)` for kind "cell", our
         whole-sequence layer for kind "layer"."""
         if kind == "cell":
             return keras.layers.RNN(self.make(units, **(cell_kwargs or {})), **rnn_kwargs)
-        return self.layer_class(units, **(cell_kwargs or {}), **rnn_kwargs)
+        return self.layer_class(units, **{**self.cell_kwargs, **(cell_kwargs or {})}, **rnn_kwargs)
+
+    def in_variant(self, name):
+        """This case in one of its conventions (`variants`)."""
+        return dataclasses.replace(self, id=f"{self.id}-{name}", cell_kwargs=self.variants[name])
 
     def __str__(self):
         return self.id
@@ -47,6 +56,13 @@ CELL_CASES = [
         "norm_epsilon",
         keras.layers.LSTMCell,
         lnrnn.LayerNormLSTM,
+        {
+            "default": {},
+            "raw_carry": {"carry_normalized_state": False},
+            "gain_only": {"norm_center": False},
+            "zoneout": {"zoneout_output": 0.3, "zoneout_cell": 0.6},
+            "haste": {"carry_normalized_state": False, "norm_center": False, "zoneout_cell": 0.4},
+        },
     ),
     CellCase(
         "gru",
@@ -56,6 +72,7 @@ CELL_CASES = [
         "norm_epsilon",
         keras.layers.GRUCell,
         lnrnn.LayerNormGRU,
+        {"default": {}, "gain_only": {"norm_center": False}, "zoneout": {"zoneout_output": 0.3}},
     ),
     CellCase(
         "simple_rnn",
@@ -65,6 +82,7 @@ CELL_CASES = [
         "layernorm_epsilon",
         keras.layers.SimpleRNNCell,
         lnrnn.LayerNormSimpleRNN,
+        {"default": {}, "zoneout": {"zoneout_output": 0.3}},
     ),
 ]
 
@@ -76,3 +94,11 @@ PUBLIC_CLASSES = [
     for case in CELL_CASES
     for kind in ("cell", "layer")
 ]
+
+
+# Every cell in every convention (its `variants`): cases whose cells are all
+# made in that convention. The default convention is CELL_CASES itself.
+NON_DEFAULT_VARIANT_CASES = [
+    case.in_variant(name) for case in CELL_CASES for name in case.variants if name != "default"
+]
+ALL_VARIANT_CASES = CELL_CASES + NON_DEFAULT_VARIANT_CASES

@@ -36,16 +36,50 @@ def lstm_step(x, states, weights, config):
     weights = list(weights)
     kernel, recurrent_kernel = weights.pop(0), weights.pop(0)
     bias = weights.pop(0) if config["use_bias"] else 0.0
-    k_gamma, k_beta, r_gamma, r_beta, s_gamma, s_beta = weights
+    k_gamma, k_beta, r_gamma, r_beta, s_gamma, s_beta = _gains_and_shifts(weights, config)
     eps = config["norm_epsilon"]
     act, rec_act = activation(config["activation"]), activation(config["recurrent_activation"])
     z = layer_norm(x @ kernel, k_gamma, k_beta, eps)
     z = z + layer_norm(h @ recurrent_kernel, r_gamma, r_beta, eps) + bias
     i, f, g, o = np.split(z, 4, axis=-1)
     c = rec_act(f) * c + rec_act(i) * act(g)
-    c = layer_norm(c, s_gamma, s_beta, eps)
-    h = rec_act(o) * act(c)
-    return h, [h, c]
+    normalized_c = layer_norm(c, s_gamma, s_beta, eps)
+    h = rec_act(o) * act(normalized_c)
+    # Addons carries the normalized state; the paper (carry_normalized_state=False) the raw one.
+    return h, [h, normalized_c if config.get("carry_normalized_state", True) else c]
+
+
+def _gains_and_shifts(weights, config):
+    """(gamma, beta) per normalization, beta None when `norm_center` is False
+    (the cell then has gains only)."""
+    if config.get("norm_center", True):
+        return weights
+    return [w for gamma in weights for w in (gamma, None)]
+
+
+# The zoneout argument of each state, in state order.
+ZONEOUT_ARGUMENTS = {
+    "lstm": ("zoneout_output", "zoneout_cell"),
+    "gru": ("zoneout_output",),
+    "simple_rnn": ("zoneout_output",),
+}
+
+
+def zoneout(family, config, previous, new, training, masks_t=None):
+    """Krueger et al. (2016): a unit keeps its previous value where the mask is
+    1 (training), or the expectation p * previous + (1 - p) * new (inference).
+    `masks_t`: this step's masks, the zoned-out states' side by side."""
+    rates = [(i, config.get(name, 0.0)) for i, name in enumerate(ZONEOUT_ARGUMENTS[family])]
+    rates = [(i, p) for i, p in rates if p > 0]
+    new = list(new)
+    for k, (i, p) in enumerate(rates):
+        if training:
+            units = new[i].shape[-1]
+            keep = masks_t[:, k * units : (k + 1) * units] > 0.5
+            new[i] = np.where(keep, previous[i], new[i])
+        else:
+            new[i] = p * previous[i] + (1 - p) * new[i]
+    return new
 
 
 def gru_step(x, states, weights, config):
@@ -54,7 +88,7 @@ def gru_step(x, states, weights, config):
     weights = list(weights)
     kernel, recurrent_kernel = weights.pop(0), weights.pop(0)
     bias = weights.pop(0) if config["use_bias"] else np.zeros((2, kernel.shape[1]))
-    k_gamma, k_beta, r_gamma, r_beta = weights
+    k_gamma, k_beta, r_gamma, r_beta = _gains_and_shifts(weights, config)
     eps = config["norm_epsilon"]
     act, rec_act = activation(config["activation"]), activation(config["recurrent_activation"])
     xz = layer_norm(x @ kernel, k_gamma, k_beta, eps) + bias[0]
@@ -89,6 +123,8 @@ def run_sequence(
     go_backwards=False,
     zero_output_for_mask=False,
     masked_output_starts_at_state=False,
+    training=False,
+    zoneout_masks=None,
 ):
     """Runs ``step`` over (B, T, D) inputs with Keras RNN semantics.
 
@@ -100,6 +136,10 @@ def run_sequence(
     non-zero initial state: ``masked_output_starts_at_state=True``.
     With ``go_backwards`` the sequence (and mask) is read last step first, and
     the outputs come back in that processing order, as Keras returns them.
+    Zoneout (the config's ``zoneout_*``) is applied after the cell's step, before
+    masking: the expectation unless ``training``, where ``zoneout_masks``
+    (B, T, units * zoned-out states), aligned with ``inputs``, say which units
+    keep their previous value.
     Returns ``(sequences, final_states)``.
     """
     inputs = np.asarray(inputs, dtype="float64")
@@ -112,6 +152,10 @@ def run_sequence(
     outputs = []
     for t in steps:
         output, new_states = step(inputs[:, t], states, weights, config)
+        if any(config.get(name, 0.0) for name in ZONEOUT_ARGUMENTS[STEP_FAMILY[step]]):
+            masks_t = None if zoneout_masks is None else np.asarray(zoneout_masks)[:, t]
+            new_states = zoneout(STEP_FAMILY[step], config, states, new_states, training, masks_t)
+            output = new_states[0]
         if mask is not None:
             keep = np.asarray(mask)[:, t, None].astype(bool)
             output = np.where(keep, output, 0.0 if zero_output_for_mask else previous_output)
@@ -119,3 +163,6 @@ def run_sequence(
         outputs.append(output)
         states, previous_output = new_states, output
     return np.stack(outputs, axis=1), states
+
+
+STEP_FAMILY = {lstm_step: "lstm", gru_step: "gru", simple_rnn_step: "simple_rnn"}

@@ -10,12 +10,14 @@ for TensorFlow (`tf_fast_path.py`); other backends use the generic loop.
 from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
 
 
-def run(layer, sequences, initial_state, mask, training):
+def run(layer, sequences, initial_state, mask, training, zoneout_masks=None):
     """`layer`: the `keras.layers.RNN` whose loop to run (its cell and its
-    `go_backwards`, `return_sequences` and `zero_output_for_mask`)."""
+    `go_backwards`, `return_sequences` and `zero_output_for_mask`).
+    `zoneout_masks`: the cell's zoneout masks for every step (B, T, ...), drawn
+    by the layer in training (rnn/zoneout.py), else None."""
     family = getattr(layer.cell, "fast_path_family", None)
     if family is None or not IS_KERAS_3 or keras.backend.backend() != "tensorflow":
         return None
     from tensorflow_lnrnn.rnn import tf_fast_path
 
-    return tf_fast_path.run(family, layer, sequences, initial_state, mask, training)
+    return tf_fast_path.run(family, layer, sequences, initial_state, mask, training, zoneout_masks)

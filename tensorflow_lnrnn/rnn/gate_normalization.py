@@ -6,20 +6,23 @@ from tensorflow_lnrnn.utils.compat import build_sublayer, keras
 
 
 class GateNormalization:
-    """Mixin for cells with `norm_gamma_initializer`, `norm_beta_initializer`
-    and `norm_epsilon` arguments shared by several normalizations."""
+    """Mixin for cells with `norm_gamma_initializer`, `norm_beta_initializer`,
+    `norm_epsilon` and `norm_center` arguments shared by several normalizations."""
 
-    def _init_normalizations(self, gamma_initializer, beta_initializer, epsilon, names):
-        """Stores the arguments and creates one sublayer per name (as attributes)."""
+    def _init_normalizations(self, gamma_initializer, beta_initializer, epsilon, center, names):
+        """Stores the arguments and creates one sublayer per name (as attributes).
+        `center=False`: gain-only normalizations (no beta weights), as haste's."""
         self.norm_gamma_initializer = keras.initializers.get(gamma_initializer)
         self.norm_beta_initializer = keras.initializers.get(beta_initializer)
         self.norm_epsilon = types.check_epsilon("norm_epsilon", epsilon)
+        self.norm_center = center
         for name in names:
             setattr(self, name, self._create_norm_layer(name))
 
     def _create_norm_layer(self, name):
         return keras.layers.LayerNormalization(
             epsilon=self.norm_epsilon,
+            center=self.norm_center,
             gamma_initializer=self.norm_gamma_initializer,
             beta_initializer=self.norm_beta_initializer,
             dtype=self.dtype_policy,
@@ -32,8 +35,11 @@ class GateNormalization:
             build_sublayer(getattr(self, name), (None, size))
 
     def _normalization_config(self):
-        return {
+        config = {
             "norm_gamma_initializer": keras.initializers.serialize(self.norm_gamma_initializer),
             "norm_beta_initializer": keras.initializers.serialize(self.norm_beta_initializer),
             "norm_epsilon": self.norm_epsilon,
         }
+        if not self.norm_center:  # (left out when True: Addons' configs stay as they were)
+            config["norm_center"] = False
+        return config

@@ -3,12 +3,13 @@
 from tensorflow_lnrnn import activations
 from tensorflow_lnrnn.rnn.gate_normalization import GateNormalization
 from tensorflow_lnrnn.rnn.sequence_layer import LayerNormRNNBase
+from tensorflow_lnrnn.rnn.zoneout import Zoneout
 from tensorflow_lnrnn.utils import types
 from tensorflow_lnrnn.utils.compat import dropout_masks, keras, ops, register_keras_serializable
 
 
 @register_keras_serializable(package="LNRNN")
-class LayerNormGRUCell(GateNormalization, keras.layers.GRUCell):
+class LayerNormGRUCell(GateNormalization, Zoneout, keras.layers.GRUCell):
     """GRU cell with layer normalization of its input and recurrent projections.
 
     Neither Keras nor TensorFlow Addons has one. With Keras's gate order
@@ -57,6 +58,11 @@ class LayerNormGRUCell(GateNormalization, keras.layers.GRUCell):
       norm_gamma_initializer: Initializer of the normalization gains.
       norm_beta_initializer: Initializer of the normalization shifts.
       norm_epsilon: Positive float added to the variance (default 1e-3).
+      norm_center: If False, the normalizations have no shift (beta) weights
+        (gain-only, as haste's); the biases remain.
+      zoneout_output: Fraction in [0, 1) of the units of `h` that keep their
+        previous value at each training step (Krueger et al., 2016; the
+        expectation in inference).
       **kwargs: Other `keras.layers.GRUCell` / `Layer` arguments (`seed`, ...).
     """
 
@@ -84,6 +90,8 @@ class LayerNormGRUCell(GateNormalization, keras.layers.GRUCell):
         norm_gamma_initializer: types.Initializer = "ones",
         norm_beta_initializer: types.Initializer = "zeros",
         norm_epsilon: types.Number = 1e-3,
+        norm_center: bool = True,
+        zoneout_output: types.Number = 0.0,
         **kwargs,
     ):
         if not reset_after:
@@ -116,8 +124,9 @@ class LayerNormGRUCell(GateNormalization, keras.layers.GRUCell):
         self.implementation = 2
         self.dropout_mask_count = None
         self._init_normalizations(
-            norm_gamma_initializer, norm_beta_initializer, norm_epsilon, ("kernel_norm", "recurrent_norm")
+            norm_gamma_initializer, norm_beta_initializer, norm_epsilon, norm_center, ("kernel_norm", "recurrent_norm")
         )
+        self._init_zoneout(zoneout_output=zoneout_output)
 
     def build(self, input_shape):
         types.check_step_input_shape(self, input_shape)
@@ -125,6 +134,7 @@ class LayerNormGRUCell(GateNormalization, keras.layers.GRUCell):
         self._build_normalizations({"kernel_norm": 3 * self.units, "recurrent_norm": 3 * self.units})
 
     def call(self, inputs, states, training=False):
+        inputs, zoneout_masks = self._split_zoneout_masks(inputs)
         nested = isinstance(states, (list, tuple))
         h_tm1 = states[0] if nested else states
         dp_mask, rec_dp_mask = dropout_masks(self, inputs, h_tm1, training)
@@ -142,10 +152,11 @@ class LayerNormGRUCell(GateNormalization, keras.layers.GRUCell):
         reset = self.recurrent_activation(x_r + r_r)
         hh = self.activation(x_h + reset * r_h)
         h = z * h_tm1 + (1 - z) * hh
+        (h,) = self.apply_zoneout([h_tm1], [h], training, zoneout_masks)
         return h, [h] if nested else h
 
     def get_config(self):
-        return {**super().get_config(), **self._normalization_config()}
+        return {**super().get_config(), **self._normalization_config(), **self._zoneout_config()}
 
 
 @register_keras_serializable(package="LNRNN")
@@ -157,7 +168,8 @@ class LayerNormGRU(LayerNormRNNBase):
     outputs, and a fast path (TensorFlow backend) for the time loop.
 
     Arguments: those of `keras.layers.GRU`, in its order (a positional call
-    means what it means there), then the `norm_*` arguments of `LayerNormGRUCell`.
+    means what it means there), then the `norm_*` and `zoneout_output` arguments of
+    `LayerNormGRUCell`.
     Keras's `use_cudnn` is accepted as `"auto"` or `False` and means nothing
     here (cuDNN has no layer-normalized RNN): `True` is refused.
     `implementation` (1 or 2) is accepted and means nothing (one fused computation).
@@ -195,6 +207,8 @@ class LayerNormGRU(LayerNormRNNBase):
         norm_gamma_initializer: types.Initializer = "ones",
         norm_beta_initializer: types.Initializer = "zeros",
         norm_epsilon: types.Number = 1e-3,
+        norm_center: bool = True,
+        zoneout_output: types.Number = 0.0,
         **kwargs,
     ):
         self._init(locals(), kwargs)

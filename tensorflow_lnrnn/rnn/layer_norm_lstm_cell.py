@@ -3,12 +3,13 @@
 from tensorflow_lnrnn import activations
 from tensorflow_lnrnn.rnn.gate_normalization import GateNormalization
 from tensorflow_lnrnn.rnn.sequence_layer import LayerNormRNNBase
+from tensorflow_lnrnn.rnn.zoneout import Zoneout
 from tensorflow_lnrnn.utils import types
 from tensorflow_lnrnn.utils.compat import dropout_masks, keras, ops, register_keras_serializable
 
 
 @register_keras_serializable(package="LNRNN")
-class LayerNormLSTMCell(GateNormalization, keras.layers.LSTMCell):
+class LayerNormLSTMCell(GateNormalization, Zoneout, keras.layers.LSTMCell):
     """LSTM cell with layer normalization, a drop-in for `tfa.rnn.LayerNormLSTMCell`.
 
     Layer normalization (Ba et al., 2016, https://arxiv.org/abs/1607.06450) is
@@ -23,6 +24,13 @@ class LayerNormLSTMCell(GateNormalization, keras.layers.LSTMCell):
     next step. Arguments, defaults, weights (names and order) and outputs are
     those of Addons 0.23's `LayerNormLSTMCell`, so its weights load unchanged.
     Recurrent dropout follows Semeniuta et al. (https://arxiv.org/abs/1603.05118).
+
+    Other conventions (docs/cells.md has the table): `carry_normalized_state=False`
+    carries the raw `c = f * c + i * g` and normalizes it only for the output,
+    `h = o * tanh(LN_state(c))`, as in the paper, haste, Sockeye and Lingvo;
+    `norm_center=False` makes the normalizations gain-only (no beta weights), as
+    haste's; `zoneout_output` / `zoneout_cell` add zoneout (Krueger et al., 2016)
+    to `h` / `c`.
 
     Example:
 
@@ -54,11 +62,18 @@ class LayerNormLSTMCell(GateNormalization, keras.layers.LSTMCell):
       norm_gamma_initializer: Initializer of the normalization gains.
       norm_beta_initializer: Initializer of the normalization shifts.
       norm_epsilon: Positive float added to the variance (default 1e-3).
+      norm_center: If False, the normalizations have no shift (beta) weights.
+      carry_normalized_state: If True (Addons), the normalized cell state is
+        carried to the next step; if False (the paper), the raw one is.
+      zoneout_output: Fraction in [0, 1) of the units of `h` that keep their
+        previous value at each training step (the expectation in inference).
+      zoneout_cell: The same for the carried cell state `c`.
       **kwargs: Other `keras.layers.LSTMCell` / `Layer` arguments (`seed`,
         `name`, `dtype`, ...).
     """
 
     fast_path_family = "lstm"  # see rnn/fast_path.py
+    zoneout_arguments = ("zoneout_output", "zoneout_cell")  # for the states (h, c)
 
     @types.typechecked
     def __init__(
@@ -82,6 +97,10 @@ class LayerNormLSTMCell(GateNormalization, keras.layers.LSTMCell):
         norm_gamma_initializer: types.Initializer = "ones",
         norm_beta_initializer: types.Initializer = "zeros",
         norm_epsilon: types.Number = 1e-3,
+        norm_center: bool = True,
+        carry_normalized_state: bool = True,
+        zoneout_output: types.Number = 0.0,
+        zoneout_cell: types.Number = 0.0,
         **kwargs,
     ):
         # Keras silently clips a bad dropout rate into [0, 1]: refuse it instead.
@@ -112,8 +131,11 @@ class LayerNormLSTMCell(GateNormalization, keras.layers.LSTMCell):
             norm_gamma_initializer,
             norm_beta_initializer,
             norm_epsilon,
+            norm_center,
             ("kernel_norm", "recurrent_norm", "state_norm"),
         )
+        self.carry_normalized_state = carry_normalized_state
+        self._init_zoneout(zoneout_output=zoneout_output, zoneout_cell=zoneout_cell)
         # The gate normalizations run over 4 * units values; the state's over units.
         types.warn_if_normalizing_one_unit(self, self.units, "the cell state (`state_norm`)")
 
@@ -125,6 +147,7 @@ class LayerNormLSTMCell(GateNormalization, keras.layers.LSTMCell):
         )
 
     def call(self, inputs, states, training=False):
+        inputs, zoneout_masks = self._split_zoneout_masks(inputs)
         h_tm1, c_tm1 = states[0], states[1]
         dp_mask, rec_dp_mask = dropout_masks(self, inputs, h_tm1, training)
         if dp_mask is not None:
@@ -136,12 +159,17 @@ class LayerNormLSTMCell(GateNormalization, keras.layers.LSTMCell):
         if self.use_bias:
             z = z + self.bias
         c, o = self._compute_carry_and_output_fused(ops.split(z, 4, axis=-1), c_tm1)
-        c = self.state_norm(c)
-        h = o * self.activation(c)
+        normalized_c = self.state_norm(c)
+        h = o * self.activation(normalized_c)
+        if self.carry_normalized_state:
+            c = normalized_c
+        h, c = self.apply_zoneout([states[0], c_tm1], [h, c], training, zoneout_masks)
         return h, [h, c]
 
     def get_config(self):
-        config = {"implementation": self.implementation, **self._normalization_config()}
+        config = {"implementation": self.implementation, **self._normalization_config(), **self._zoneout_config()}
+        if not self.carry_normalized_state:  # (left out when True: Addons' configs stay as they were)
+            config["carry_normalized_state"] = False
         return {**super().get_config(), **config}
 
 
@@ -154,7 +182,8 @@ class LayerNormLSTM(LayerNormRNNBase):
     outputs, and a fast path (TensorFlow backend) for the time loop.
 
     Arguments: those of `keras.layers.LSTM`, in its order (a positional call
-    means what it means there), then the `norm_*` arguments of `LayerNormLSTMCell`.
+    means what it means there), then the `norm_*`, `carry_normalized_state` and
+    `zoneout_*` arguments of `LayerNormLSTMCell`.
     Keras's `use_cudnn` is accepted as `"auto"` or `False` and means nothing
     here (cuDNN has no layer-normalized RNN): `True` is refused.
     `implementation` (1 or 2) is accepted and means nothing (one fused computation).
@@ -192,6 +221,10 @@ class LayerNormLSTM(LayerNormRNNBase):
         norm_gamma_initializer: types.Initializer = "ones",
         norm_beta_initializer: types.Initializer = "zeros",
         norm_epsilon: types.Number = 1e-3,
+        norm_center: bool = True,
+        carry_normalized_state: bool = True,
+        zoneout_output: types.Number = 0.0,
+        zoneout_cell: types.Number = 0.0,
         **kwargs,
     ):
         self._init(locals(), kwargs)

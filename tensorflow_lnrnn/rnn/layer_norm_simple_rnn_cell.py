@@ -2,6 +2,7 @@
 
 from tensorflow_lnrnn import activations
 from tensorflow_lnrnn.rnn.sequence_layer import LayerNormRNNBase
+from tensorflow_lnrnn.rnn.zoneout import Zoneout
 from tensorflow_lnrnn.utils import types
 from tensorflow_lnrnn.utils.compat import (
     build_sublayer,
@@ -13,7 +14,7 @@ from tensorflow_lnrnn.utils.compat import (
 
 
 @register_keras_serializable(package="LNRNN")
-class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
+class LayerNormSimpleRNNCell(Zoneout, keras.layers.SimpleRNNCell):
     """Simple RNN cell with layer normalization, a drop-in for `tfa.rnn.LayerNormSimpleRNNCell`.
 
     The whole pre-activation is normalized with a scale-only layer normalization
@@ -53,6 +54,9 @@ class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
       gamma_constraint: Constraint of `gamma`.
       dropout: Fraction in [0, 1) of the inputs to drop.
       recurrent_dropout: Fraction in [0, 1) of the recurrent state to drop.
+      zoneout_output: Fraction in [0, 1) of the units of the state that keep
+        their previous value at each training step (Krueger et al., 2016; the
+        expectation in inference).
       **kwargs: Other `keras.layers.SimpleRNNCell` / `Layer` arguments.
     """
 
@@ -79,6 +83,7 @@ class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
         gamma_constraint: types.Constraint = None,
         dropout: types.Number = 0.0,
         recurrent_dropout: types.Number = 0.0,
+        zoneout_output: types.Number = 0.0,
         **kwargs,
     ):
         super().__init__(
@@ -109,6 +114,7 @@ class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
             dtype=self.dtype_policy,
             name="layernorm",
         )
+        self._init_zoneout(zoneout_output=zoneout_output)
         types.warn_if_normalizing_one_unit(self, self.units, "the pre-activation")
 
     def build(self, input_shape):
@@ -117,6 +123,7 @@ class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
         build_sublayer(self.layernorm, (None, self.units))
 
     def call(self, inputs, states, training=False):
+        inputs, zoneout_masks = self._split_zoneout_masks(inputs)
         nested = isinstance(states, (list, tuple))
         prev_output = states[0] if nested else states
         dp_mask, rec_dp_mask = dropout_masks(self, inputs, prev_output, training)
@@ -130,6 +137,7 @@ class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
             output = output + self.bias
         if self.activation is not None:
             output = self.activation(output)
+        (output,) = self.apply_zoneout([states[0] if nested else states], [output], training, zoneout_masks)
         return output, [output] if nested else output
 
     # The normalization's arguments live on its sublayer; read them here too.
@@ -146,6 +154,7 @@ class LayerNormSimpleRNNCell(keras.layers.SimpleRNNCell):
             gamma_initializer=keras.initializers.serialize(self.gamma_initializer),
             gamma_regularizer=keras.regularizers.serialize(self.gamma_regularizer),
             gamma_constraint=keras.constraints.serialize(self.gamma_constraint),
+            **self._zoneout_config(),
         )
         return config
 
@@ -159,7 +168,8 @@ class LayerNormSimpleRNN(LayerNormRNNBase):
     outputs, and a fast path (TensorFlow backend) for the time loop.
 
     Arguments: those of `keras.layers.SimpleRNN`, in its order (a positional call
-    means what it means there), then `layernorm_epsilon` and the `gamma_*` arguments of `LayerNormSimpleRNNCell`.
+    means what it means there), then `layernorm_epsilon`, the `gamma_*` arguments and `zoneout_output` of
+    `LayerNormSimpleRNNCell`.
     """
 
     cell_class = LayerNormSimpleRNNCell
@@ -192,6 +202,7 @@ class LayerNormSimpleRNN(LayerNormRNNBase):
         gamma_initializer: types.Initializer = "ones",
         gamma_regularizer: types.Regularizer = None,
         gamma_constraint: types.Constraint = None,
+        zoneout_output: types.Number = 0.0,
         **kwargs,
     ):
         self._init(locals(), kwargs)

@@ -5,7 +5,7 @@ as `keras.layers.LSTM` does, and a fast path for the time loop."""
 import inspect
 
 from tensorflow_lnrnn.rnn import fast_path
-from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
+from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras, ops
 
 RNN_ARGUMENTS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
 # Arguments of Keras's LSTM/GRU/SimpleRNN that belong to the layer, not the cell.
@@ -70,11 +70,23 @@ class LayerNormRNNBase(keras.layers.RNN):
         def inner_loop(self, sequences, initial_state, mask, training=False):
             if isinstance(mask, (list, tuple)):
                 mask = mask[0]  # as Keras's LSTM.inner_loop: the sequence's mask
+            # Zoneout's masks for every step, drawn here, before any loop (zoneout.py).
+            zoneout_masks = None
+            if training and self.cell.zoneout_rates():
+                zoneout_masks = self.cell.draw_zoneout_masks(sequences)
             if self.use_fast_path and not self.unroll:
-                result = fast_path.run(self, sequences, initial_state, mask, training)
+                result = fast_path.run(self, sequences, initial_state, mask, training, zoneout_masks)
                 if result is not None:
                     return result
-            return super().inner_loop(sequences, initial_state, mask, training=training)
+            if zoneout_masks is None:
+                return super().inner_loop(sequences, initial_state, mask, training=training)
+            # The generic loop hands each step its masks at the end of its inputs.
+            self.cell.zoneout_masks_in_inputs = True
+            try:
+                sequences = ops.concatenate([sequences, ops.cast(zoneout_masks, sequences.dtype)], axis=-1)
+                return super().inner_loop(sequences, initial_state, mask, training=training)
+            finally:
+                self.cell.zoneout_masks_in_inputs = False
 
     def build_from_config(self, config):
         # Keras 2's RNN.build takes a list for a list of shapes; a shape that

@@ -58,6 +58,7 @@ def _lstm(cell):
     kernel, recurrent_kernel, bias = cell.kernel, cell.recurrent_kernel, cell.bias
     k_norm, r_norm, s_norm = _norm(cell.kernel_norm), _norm(cell.recurrent_norm), _norm(cell.state_norm)
     act, rec_act = cell.activation, cell.recurrent_activation
+    carry_normalized_state = cell.carry_normalized_state
 
     def step(x_t, states, h_for_matmul):
         h, c = states
@@ -66,9 +67,10 @@ def _lstm(cell):
         if bias is not None:
             z = z + bias
         i, f, g, o = tf.split(z, 4, axis=-1)
-        c = layer_norm(rec_act(f) * c + rec_act(i) * act(g), *s_norm)
-        h = rec_act(o) * act(c)
-        return [h, c]
+        c = rec_act(f) * c + rec_act(i) * act(g)
+        normalized_c = layer_norm(c, *s_norm)
+        h = rec_act(o) * act(normalized_c)
+        return [h, normalized_c if carry_normalized_state else c]
 
     return step
 
@@ -114,9 +116,10 @@ def _simple_rnn(cell):
 FAMILIES = {"lstm": _lstm, "gru": _gru, "simple_rnn": _simple_rnn}
 
 
-def run(family, layer, sequences, initial_state, mask, training):
+def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=None):
     """Keras's `inner_loop` contract: returns (last_output, outputs, states),
-    with the masking semantics of Keras's TensorFlow `backend.rnn`."""
+    with the masking semantics of Keras's TensorFlow `backend.rnn`.
+    `zoneout_masks`: (B, T, ...) in training when the cell has zoneout, else None."""
     cell = layer.cell
     # Integer and bool inputs: as `RNN(cell)`, whose matmuls promote them.
     sequences = tf.cast(sequences, cell.compute_dtype)
@@ -127,7 +130,25 @@ def run(family, layer, sequences, initial_state, mask, training):
         rec_dp_mask = cell.get_recurrent_dropout_mask(initial_state[0])
     if dp_mask is not None:
         sequences = sequences * tf.expand_dims(dp_mask, 1)  # the same mask at every step
-    step = FAMILIES[family](cell)
+    cell_step = FAMILIES[family](cell)
+    # Zoneout (rnn/zoneout.py): its equations are the cell's own. In training,
+    # each step reads its masks, in the inputs' processing order.
+    if zoneout_masks is not None:
+        masks_time_major = tf.transpose(tf.cast(zoneout_masks, sequences.dtype), [1, 0, 2])
+        if layer.go_backwards:
+            masks_time_major = tf.reverse(masks_time_major, [0])
+        zoneout_masks = tf.TensorArray(sequences.dtype, size=tf.shape(masks_time_major)[0]).unstack(masks_time_major)
+    zoneout_on = bool(cell.zoneout_rates())
+
+    def step(t, x_t, states, h_for_matmul):
+        new_states = cell_step(x_t, states, h_for_matmul)
+        if not zoneout_on:
+            return new_states
+        masks = None
+        if zoneout_masks is not None:
+            # Packed as the generic loop gets them at the end of a step's inputs.
+            masks = cell.zoneout_masks_by_state(zoneout_masks.read(t))
+        return cell.apply_zoneout(states, new_states, training, masks)
 
     # Time-major TensorArrays: per-step reads whose gradient stays per-step.
     inputs = tf.transpose(sequences, [1, 0, 2])
@@ -147,7 +168,7 @@ def run(family, layer, sequences, initial_state, mask, training):
 
         def body(t, states, outputs):
             h_for_matmul = states[0] if rec_dp_mask is None else states[0] * rec_dp_mask
-            states = step(inputs.read(t), states, h_for_matmul)
+            states = step(t, inputs.read(t), states, h_for_matmul)
             return t + 1, states, [ta.write(t, states[0]) for ta in outputs]
 
         loop_vars = (tf.constant(0), states, outputs)
@@ -164,7 +185,7 @@ def run(family, layer, sequences, initial_state, mask, training):
             # (`zero_output_for_mask`) or the previous step's output, which is
             # zeros before the first unmasked step, not the initial state.
             h_for_matmul = states[0] if rec_dp_mask is None else states[0] * rec_dp_mask
-            new_states = step(inputs.read(t), states, h_for_matmul)
+            new_states = step(t, inputs.read(t), states, h_for_matmul)
             keep = time_mask.read(t)
             states = [tf.where(keep, new, old) for new, old in zip(new_states, states)]
             output = tf.where(keep, new_states[0], zeros if layer.zero_output_for_mask else output)

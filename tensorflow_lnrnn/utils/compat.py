@@ -87,6 +87,10 @@ else:  # pragma: no cover - exercised by the Keras 2 CI job
         def split(x, indices_or_sections, axis=0):
             return tf.split(x, indices_or_sections, axis=axis)
 
+        cast = staticmethod(tf.cast)
+        shape = staticmethod(tf.shape)
+        where = staticmethod(tf.where)
+
     ops = _TFOps()
     _register_keras_serializable = keras.utils.register_keras_serializable
     get_registered_name = keras.utils.get_registered_name

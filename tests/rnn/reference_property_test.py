@@ -1,5 +1,5 @@
-"""Property test: for random sizes, weights, inputs, masks and directions, every
-cell inside `keras.layers.RNN` agrees with its NumPy reference to 1e-5."""
+"""Property test: for random sizes, weights, inputs, masks, directions and
+conventions (`variants`), every cell inside `keras.layers.RNN` agrees with its NumPy reference to 1e-5."""
 
 import numpy as np
 import pytest
@@ -28,6 +28,7 @@ def problems(draw):
         "use_bias": draw(st.booleans()),
         "epsilon": draw(epsilons(units)),
         "seed": draw(st.integers(0, 2**16)),
+        "variant": draw(st.integers(0, 4)),  # one of the case's conventions, by position
     }
 
 
@@ -36,6 +37,8 @@ def problems(draw):
 @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(problem=problems())
 def test_cell_matches_numpy_reference(case, problem):
+    names = sorted(case.variants)
+    case = case.in_variant(names[problem["variant"] % len(names)])
     cell = case.make(problem["units"], use_bias=problem["use_bias"], **{case.epsilon_argument: problem["epsilon"]})
     layer = keras.layers.RNN(cell, return_sequences=True, return_state=True, go_backwards=problem["go_backwards"])
     layer.build((None, None, problem["input_dim"]))

@@ -8,12 +8,12 @@ import tensorflow as tf
 from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras, seed_kwargs
 from tensorflow_lnrnn.utils.test_utils import randomize_weights
 from tests import numpy_reference
-from tests.cell_cases import CELL_CASES
+from tests.cell_cases import ALL_VARIANT_CASES
 
 BATCH, TIME, INPUT_DIM, UNITS = 3, 6, 4, 5
 ATOL = 1e-5
 
-pytestmark = [pytest.mark.parametrize("case", CELL_CASES, ids=str), pytest.mark.tensorflow_backend]
+pytestmark = [pytest.mark.parametrize("case", ALL_VARIANT_CASES, ids=str), pytest.mark.tensorflow_backend]
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def fast_and_generic(case, weights_seed=0, **kwargs):
     """Two identical layers with the same weights: one on the fast path, one not."""
     layers = []
     for use_fast_path in (True, False):
-        layer = case.layer_class(UNITS, **kwargs)
+        layer = case.make_sequence_layer("layer", UNITS, **kwargs)
         layer.build((BATCH if layer.stateful else None, None, INPUT_DIM))
         randomize_weights(layer, seed=weights_seed)
         layer.use_fast_path = use_fast_path
@@ -115,7 +115,7 @@ def test_stateful_and_unroll(case, inputs):
     )
     first, second = layer(inputs[:, :3]), layer(inputs[:, 3:])
     assert_same(np.concatenate([first, second], axis=1), reference(inputs))
-    unrolled = case.layer_class(UNITS, return_sequences=True, unroll=True)
+    unrolled = case.make_sequence_layer("layer", UNITS, return_sequences=True, unroll=True)
     unrolled.build((None, TIME, INPUT_DIM))
     unrolled.set_weights(reference.get_weights())
     assert_same(unrolled(inputs), reference(inputs))
@@ -126,7 +126,7 @@ def test_mixed_precision(case, inputs, policy):
     reference, _ = fast_and_generic(case, return_sequences=True)
     keras.mixed_precision.set_global_policy(policy)
     try:
-        layer = case.layer_class(UNITS, return_sequences=True)
+        layer = case.make_sequence_layer("layer", UNITS, return_sequences=True)
         layer.build((None, None, INPUT_DIM))
         layer.set_weights(reference.get_weights())
         outputs = layer(300.0 * inputs)  # statistics must be float32 to stay finite
@@ -139,17 +139,20 @@ def test_mixed_precision(case, inputs, policy):
 
 
 def test_jit_compile_training(case, inputs, rng):
-    model = keras.Sequential([keras.Input((TIME, INPUT_DIM)), case.layer_class(UNITS)])
+    model = keras.Sequential([keras.Input((TIME, INPUT_DIM)), case.make_sequence_layer("layer", UNITS)])
     randomize_weights(model)
     expected = np.asarray(model(inputs))
     assert_same(tf.function(lambda x: model(x), jit_compile=True)(tf.constant(inputs)), expected)
     model.compile(optimizer="sgd", loss="mse", jit_compile=True)
-    losses = model.fit(inputs, rng.normal(size=(BATCH, UNITS)), epochs=4, verbose=0).history["loss"]
-    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
+    targets = rng.normal(size=(BATCH, UNITS))
+    before = model.evaluate(inputs, targets, verbose=0)
+    # (Judged in inference: zoneout's training loss is noisy by design.)
+    losses = model.fit(inputs, targets, epochs=4, verbose=0).history["loss"]
+    assert np.all(np.isfinite(losses)) and model.evaluate(inputs, targets, verbose=0) < before
 
 
 def test_config_round_trip_and_keras_file(case, inputs, tmp_path):
-    layer = case.layer_class(UNITS, return_sequences=True, go_backwards=True, dropout=0.1, name="seq")
+    layer = case.make_sequence_layer("layer", UNITS, return_sequences=True, go_backwards=True, dropout=0.1, name="seq")
     config = layer.get_config()
     clone = case.layer_class.from_config(config)
     assert clone.get_config() == config
@@ -163,7 +166,7 @@ def test_config_round_trip_and_keras_file(case, inputs, tmp_path):
 
 
 def test_cell_arguments_are_readable_on_the_layer(case):
-    layer = case.layer_class(UNITS, use_bias=False, **{case.epsilon_argument: 0.25})
+    layer = case.make_sequence_layer("layer", UNITS, {"use_bias": False, case.epsilon_argument: 0.25})
     assert layer.units == UNITS and layer.use_bias is False
     assert getattr(layer, case.epsilon_argument) == 0.25
 

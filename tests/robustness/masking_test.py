@@ -1,6 +1,6 @@
-"""Masks, initial states and every `keras.layers.RNN` option, over their whole
-product (hypothesis): each public class equals the independent NumPy
-reference, and each whole-sequence layer (its fast path on TensorFlow) equals
+"""Masks, initial states, every `keras.layers.RNN` option and every convention
+of the cells (`variants`), over their whole product (hypothesis): each public
+class equals the independent NumPy reference, and each whole-sequence layer (its fast path on TensorFlow) equals
 `keras.layers.RNN(layer.cell)` on the same weights, values and gradients."""
 
 import numpy as np
@@ -35,6 +35,8 @@ def problems(draw):
             "zero_output_for_mask": draw(st.booleans()),
         },
         "seed": draw(st.integers(0, 2**16)),
+        # One of the case's conventions (cell_cases.py `variants`), by position.
+        "variant": draw(st.integers(0, 4)),
     }
 
 
@@ -56,6 +58,8 @@ def _gradients(layer, inputs, call_kwargs, cotangents):
 @given(problem=problems())
 def test_masks_and_options_match_rnn_of_the_cell_and_numpy(case, kind, problem):
     rng = np.random.default_rng(problem["seed"])
+    names = sorted(case.variants)
+    case = case.in_variant(names[problem["variant"] % len(names)])
     batch, units, rnn = problem["batch"], problem["units"], problem["rnn"]
     inputs = rng.normal(size=(batch, problem["time"], problem["input_dim"])).astype("float32")
     layer = case.make_sequence_layer(kind, units, **rnn)
