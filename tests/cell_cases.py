@@ -61,7 +61,7 @@ CELL_CASES = [
             "raw_carry": {"carry_normalized_state": False},
             "gain_only": {"norm_center": False},
             "zoneout": {"zoneout_output": 0.3, "zoneout_cell": 0.6},
-            "haste": {"carry_normalized_state": False, "norm_center": False, "zoneout_cell": 0.4},
+            "haste": {"carry_normalized_state": False, "norm_center": False, "zoneout_output": 0.4},
         },
     ),
     CellCase(

@@ -50,11 +50,13 @@ def lstm_step(x, states, weights, config):
 
 
 def _gains_and_shifts(weights, config):
-    """(gamma, beta) per normalization, beta None when `norm_center` is False
-    (the cell then has gains only)."""
+    """(gamma, beta) per normalization. With `norm_center=False` the two gate
+    normalizations have gains only (beta None); the LSTM's state normalization
+    keeps gain and shift."""
     if config.get("norm_center", True):
         return weights
-    return [w for gamma in weights for w in (gamma, None)]
+    k_gamma, r_gamma, *state = weights
+    return [k_gamma, None, r_gamma, None, *state]
 
 
 # The zoneout argument of each state, in state order.

@@ -28,8 +28,8 @@ class LayerNormLSTMCell(GateNormalization, Zoneout, keras.layers.LSTMCell):
     Other conventions (docs/cells.md has the table): `carry_normalized_state=False`
     carries the raw `c = f * c + i * g` and normalizes it only for the output,
     `h = o * tanh(LN_state(c))`, as in the paper, haste, Sockeye and Lingvo;
-    `norm_center=False` makes the normalizations gain-only (no beta weights), as
-    haste's; `zoneout_output` / `zoneout_cell` add zoneout (Krueger et al., 2016)
+    `norm_center=False` makes the gate normalizations gain-only (no beta
+    weights; the bias after them is their shift), as haste's; `zoneout_output` / `zoneout_cell` add zoneout (Krueger et al., 2016)
     to `h` / `c`.
 
     Example:
@@ -62,7 +62,9 @@ class LayerNormLSTMCell(GateNormalization, Zoneout, keras.layers.LSTMCell):
       norm_gamma_initializer: Initializer of the normalization gains.
       norm_beta_initializer: Initializer of the normalization shifts.
       norm_epsilon: Positive float added to the variance (default 1e-3).
-      norm_center: If False, the normalizations have no shift (beta) weights.
+      norm_center: If False, the normalizations of `x W` and `h U` have no
+        shift (beta) weights: the bias is their shift. The cell state's keeps
+        its shift (no bias follows it).
       carry_normalized_state: If True (Addons), the normalized cell state is
         carried to the next step; if False (the paper), the raw one is.
       zoneout_output: Fraction in [0, 1) of the units of `h` that keep their
@@ -132,7 +134,8 @@ class LayerNormLSTMCell(GateNormalization, Zoneout, keras.layers.LSTMCell):
             norm_beta_initializer,
             norm_epsilon,
             norm_center,
-            ("kernel_norm", "recurrent_norm", "state_norm"),
+            ("kernel_norm", "recurrent_norm"),
+            ("state_norm",),
         )
         self.carry_normalized_state = carry_normalized_state
         self._init_zoneout(zoneout_output=zoneout_output, zoneout_cell=zoneout_cell)

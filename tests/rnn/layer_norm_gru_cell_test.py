@@ -12,7 +12,13 @@ from tensorflow_lnrnn.utils.compat import keras
 from tensorflow_lnrnn.utils.test_utils import to_numpy, weight_names
 from tests import numpy_reference
 
-NORM_DEFAULTS = {"norm_gamma_initializer": "ones", "norm_beta_initializer": "zeros", "norm_epsilon": 1e-3}
+NORM_DEFAULTS = {
+    "norm_gamma_initializer": "ones",
+    "norm_beta_initializer": "zeros",
+    "norm_epsilon": 1e-3,
+    "norm_center": True,
+    "zoneout_output": 0.0,
+}
 
 
 def test_signature_is_keras_gru_cell_plus_norm_arguments():

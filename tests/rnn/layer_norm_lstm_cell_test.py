@@ -30,11 +30,16 @@ ADDONS_DEFAULTS = {
 }
 
 
-def test_signature_is_addons():
+# Then the arguments for the other conventions (docs/cells.md), off by default.
+CONVENTION_DEFAULTS = {"norm_center": True, "carry_normalized_state": True, "zoneout_output": 0.0, "zoneout_cell": 0.0}
+
+
+def test_signature_is_addons_then_the_conventions():
     parameters = inspect.signature(LayerNormLSTMCell.__init__).parameters
     names = [n for n in parameters if n not in ("self", "kwargs")]
-    assert names == ["units", *ADDONS_DEFAULTS]
-    assert {n: parameters[n].default for n in ADDONS_DEFAULTS} == ADDONS_DEFAULTS
+    assert names == ["units", *ADDONS_DEFAULTS, *CONVENTION_DEFAULTS]
+    defaults = {**ADDONS_DEFAULTS, **CONVENTION_DEFAULTS}
+    assert {n: parameters[n].default for n in defaults} == defaults
 
 
 def test_weights_names_shapes_and_initial_values():

@@ -71,11 +71,21 @@ def test_raw_carry_is_carried_and_normalized_only_for_the_output(inputs):
 # --- gain-only normalizations ------------------------------------------------
 
 
-def test_gain_only_lstm_has_no_shift_weights():
+def test_gain_only_lstm_has_no_gate_shifts_and_keeps_the_state_shift():
+    """As haste: the bias is the gates' shift; nothing else would shift `c`."""
     rnn = keras.layers.RNN(CASES["lstm"].make(UNITS, norm_center=False))
     rnn.build((None, None, INPUT_DIM))
-    names = [name.split("/")[-1] for name in weight_names(rnn.cell)]
-    assert names == ["kernel", "recurrent_kernel", "bias", "gamma", "gamma", "gamma"]
+    names = weight_names(rnn.cell)
+    assert [n.split("/")[-1] for n in names] == [
+        "kernel",
+        "recurrent_kernel",
+        "bias",
+        "gamma",
+        "gamma",
+        "gamma",
+        "beta",
+    ]
+    assert names[-1].endswith("state_norm/beta")
 
 
 def test_gain_only_gru_keeps_its_biases():

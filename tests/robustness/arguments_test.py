@@ -13,10 +13,19 @@ from tensorflow_lnrnn.utils.test_utils import as_list
 from tests.cell_cases import CELL_CASES, PUBLIC_CLASSES
 
 KERAS_LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "simple_rnn": keras.layers.SimpleRNN}
+# After Keras's arguments: the normalization's, then the conventions' (docs/cells.md).
 NORMALIZATION_ARGUMENTS = {
-    "lstm": ["norm_gamma_initializer", "norm_beta_initializer", "norm_epsilon"],
-    "gru": ["norm_gamma_initializer", "norm_beta_initializer", "norm_epsilon"],
-    "simple_rnn": ["layernorm_epsilon", "gamma_initializer", "gamma_regularizer", "gamma_constraint"],
+    "lstm": [
+        "norm_gamma_initializer",
+        "norm_beta_initializer",
+        "norm_epsilon",
+        "norm_center",
+        "carry_normalized_state",
+        "zoneout_output",
+        "zoneout_cell",
+    ],
+    "gru": ["norm_gamma_initializer", "norm_beta_initializer", "norm_epsilon", "norm_center", "zoneout_output"],
+    "simple_rnn": ["layernorm_epsilon", "gamma_initializer", "gamma_regularizer", "gamma_constraint", "zoneout_output"],
 }
 # The normalization over `units` values: degenerate at units=1 (GRU's run over 3 * units).
 NORMALIZES_UNITS = {"lstm": True, "gru": False, "simple_rnn": True}

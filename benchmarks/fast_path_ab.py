@@ -1,0 +1,79 @@
+"""A/B timing of the TF fast path against another checkout's, in one process.
+
+Loads `tensorflow_lnrnn/rnn/tf_fast_path.py` from another checkout (for example
+`git worktree add /tmp/before HEAD~1`) beside this one's, builds the same layer
+twice (one on each fast path, the same weights) and Keras's un-normalized layer,
+and times them interleaved, as `rnn_benchmark.py` does. Also prints the ops per
+time step of both loops: equal counts mean the same graph.
+
+    python benchmarks/fast_path_ab.py --other /tmp/before [--families lstm] [--sizes small] [--repeats 15]
+"""
+
+import argparse
+import importlib.util
+import inspect
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rnn_benchmark as rb  # noqa: E402
+
+from tensorflow_lnrnn.rnn import tf_fast_path  # noqa: E402
+
+
+def load_other(checkout):
+    path = os.path.join(checkout, "tensorflow_lnrnn", "rnn", "tf_fast_path.py")
+    spec = importlib.util.spec_from_file_location("other_tf_fast_path", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    takes_zoneout = "zoneout_masks" in inspect.signature(module.run).parameters
+
+    def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=None):
+        extra = (zoneout_masks,) if takes_zoneout else ()
+        return module.run(family, layer, sequences, initial_state, mask, training, *extra)
+
+    return run
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--other", required=True, help="the other checkout's root")
+    parser.add_argument("--families", default=",".join(rb.FAMILIES))
+    parser.add_argument("--sizes", default="small")
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3)
+    args = parser.parse_args(argv)
+    this_run, other_run = tf_fast_path.run, load_other(args.other)
+    for family in args.families.split(","):
+        for size_name in args.sizes.split(","):
+            size = rb.SIZES[size_name]
+            steps = {}
+            for variant, run in (("this", this_run), ("other", other_run), ("keras", None)):
+                tf_fast_path.run = run or this_run  # read when the step is traced (below)
+                layer = rb.make_layer("keras" if run is None else "ours", family, size["units"])
+                rb.keras.utils.set_random_seed(0)  # the same weights for both of ours
+                steps[variant] = rb.make_steps(layer, size)
+                for mode in rb.MODES:
+                    for _ in range(args.warmup):
+                        rb.time_call(steps[variant][mode])
+            tf_fast_path.run = this_run
+            samples = {(v, m): [] for v in steps for m in rb.MODES}
+            for _ in range(args.repeats):
+                for mode in rb.MODES:
+                    for variant in steps:
+                        samples[(variant, mode)].append(rb.time_call(steps[variant][mode]))
+            for mode in rb.MODES:
+                median = {v: float(np.median(samples[(v, mode)])) * 1000 for v in steps}
+                ops = {v: rb.loop_op_counts(steps[v][mode]) for v in ("this", "other")}
+                print(
+                    f"{family} {size_name} {mode}: this {median['this']:.1f} ms, other {median['other']:.1f} ms,"
+                    f" keras {median['keras']:.1f} ms | this/other {median['this'] / median['other']:.2f}"
+                    f" | this/keras {median['this'] / median['keras']:.2f} | other/keras"
+                    f" {median['other'] / median['keras']:.2f} | loop ops this {ops['this']} other {ops['other']}"
+                )
+
+
+if __name__ == "__main__":
+    main()
