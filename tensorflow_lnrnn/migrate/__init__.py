@@ -1,17 +1,21 @@
-"""Migration from TensorFlow Addons: load what Addons saved, convert what Keras 3 cannot.
+"""Migration to Keras 3: open what Keras 2 (and Addons) saved, convert what Keras 3 cannot.
 
-Importing `tensorflow_lnrnn` under Keras 3 registers Addons' names
+Keras 3 cannot open recurrent models saved by Keras 2 (keras-team/keras#20750:
+`time_major`, Keras 2 module paths, per-layer `batch_input_shape`, ...), and
+reads the activation name `hard_sigmoid` as another function. `load_any` and
+the `lnrnn-migrate` command open a Keras 2 `.h5`, `.keras` or TF SavedModel
+holding Keras's recurrent layers (LSTM, GRU, SimpleRNN, RNN over cells,
+Bidirectional, ConvLSTM, ...) or Addons' or our layer-normalized cells, with
+Keras 2's outputs, and write a Keras 3 `.keras` file (docs/keras2_models.md):
+
+    lnrnn-migrate OLD NEW.keras [--check INPUTS.npy --expected OUTPUTS.npz]
+
+Importing `tensorflow_lnrnn` under Keras 3 also registers Addons' names
 (`Addons>LayerNormLSTMCell`, `Addons>LayerNormSimpleRNNCell`) so that
-`keras.models.load_model` reads `.h5` and `.keras` files saved with Addons'
-cells into ours, with Keras 2's activation definitions kept (see
-`tensorflow_lnrnn.activations`). Under Keras 2, Addons may be imported in the
-same process and its names stay its own: nothing is registered there.
-
-A Keras 2 TF SavedModel (`model.save("dir")`) cannot be loaded as a model by
-Keras 3 (only served, e.g. with `keras.layers.TFSMLayer`). This module's
-command rewrites one, or any file `load_model` reads, into a `.keras` file:
-
-    lnrnn-migrate OLD NEW.keras          # or: python -m tensorflow_lnrnn.migrate
+`keras.models.load_model` reads Keras 3 files naming Addons' cells into ours,
+with Keras 2's activation definitions kept (see `tensorflow_lnrnn.activations`).
+Under Keras 2, Addons may be imported in the same process and its names stay
+its own: nothing is registered there.
 """
 
 import argparse
@@ -33,8 +37,10 @@ from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
 
 __all__ = [
     "MigrationError",
+    "check_outputs",
     "keras2_config_to_keras3",
     "load_any",
+    "load_arrays",
     "main",
     "migrate",
     "register_addons_names",
@@ -154,15 +160,56 @@ def _save_atomically(model, new_path):
         raise
 
 
-def migrate(old_path, new_path, overwrite=False, log=print):
+def load_arrays(path):
+    """The arrays in a `.npy` file (one) or a `.npz` file (in their order)."""
+    import numpy as np
+
+    try:
+        if path.endswith(".npz"):
+            with np.load(path, allow_pickle=False) as archive:
+                return [archive[name] for name in archive.files]
+        return [np.load(path, allow_pickle=False)]
+    except Exception as error:
+        raise MigrationError(f"could not read {path}: {error}") from error
+
+
+def check_outputs(model, inputs, expected, atol=1e-5, log=print):
+    """Raises MigrationError unless `model` predicts `expected` (a list, in the
+    model's output order) on `inputs` (an array, or a list for several inputs)
+    to `atol`: for outputs recorded under Keras 2, compared after migration."""
+    import numpy as np
+
+    first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+    outputs = model.predict(inputs if not isinstance(inputs, tuple) else list(inputs), batch_size=len(first), verbose=0)
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    if len(outputs) != len(expected):
+        raise MigrationError(f"the model has {len(outputs)} output(s), the expected outputs {len(expected)}")
+    for index, (got, want) in enumerate(zip(outputs, expected)):
+        got = np.asarray(got)
+        if got.shape != want.shape:
+            raise MigrationError(f"output {index}: shape {got.shape}, expected {want.shape}")
+        difference = float(np.max(np.abs(got - want))) if got.size else 0.0
+        if not difference <= atol:
+            raise MigrationError(
+                f"output {index} differs from the expected outputs by up to {difference:.3g} (tolerance {atol:g}): "
+                "the migrated model does not compute what the original did"
+            )
+    log(f"checked: the {len(outputs)} output(s) match the expected ones to {atol:g}")
+
+
+def migrate(old_path, new_path, overwrite=False, log=print, check=None, atol=1e-5):
     """Rewrites the model at `old_path` into the `.keras` file `new_path`.
 
     Refuses to replace an existing `new_path` unless `overwrite`, and never
     writes over the input. Nothing stored in the input runs (see
     docs/migration_from_addons.md for what loading each format executes).
+    `check=(inputs, expected_outputs)`: outputs recorded under Keras 2 that the
+    migrated model must reproduce to `atol`, or nothing is written.
     """
     _check_paths(old_path, new_path, overwrite)
     model = load_any(old_path, log=log)
+    if check is not None:
+        check_outputs(model, *check, atol=atol, log=log)
     try:
         _save_atomically(model, new_path)
     except OSError as error:
@@ -177,16 +224,39 @@ def main(argv=None):
     Returns 0, or 2 after one `error: ...` line on stderr."""
     parser = argparse.ArgumentParser(
         prog="lnrnn-migrate",
-        description="Rewrite a model saved with TensorFlow Addons' (or our) layer-normalized "
-        "cells under Keras 2 (.h5, .keras, or a TF SavedModel directory) into a Keras 3 .keras file. "
-        "Nothing stored in the input is executed.",
+        description="Rewrite a model saved under Keras 2 (.h5, .keras, or a TF SavedModel directory), "
+        "with Keras's recurrent layers, TensorFlow Addons' layer-normalized cells or ours, into a "
+        "Keras 3 .keras file. Nothing stored in the input is executed.",
     )
     parser.add_argument("old", help="the saved model: a .h5 or .keras file, or a SavedModel directory")
     parser.add_argument("new", help="the .keras file to write (not replaced unless --overwrite)")
     parser.add_argument("--overwrite", action="store_true", help="replace NEW if it exists")
+    parser.add_argument(
+        "--check", metavar="INPUTS", help="inputs (.npy, or .npz for several) on which to compare with --expected"
+    )
+    parser.add_argument(
+        "--expected",
+        metavar="OUTPUTS",
+        help="the original model's outputs on INPUTS (.npy, or .npz in output order), recorded under Keras 2: "
+        "NEW is written only if the migrated model reproduces them",
+    )
+    parser.add_argument("--atol", type=float, default=1e-5, help="tolerance of --check (default 1e-5)")
     args = parser.parse_args(argv)
+    if (args.check is None) != (args.expected is None):
+        parser.error("--check and --expected go together")
     try:
-        migrate(args.old, args.new, overwrite=args.overwrite, log=lambda m: print(f"[migrate] {m}", flush=True))
+        check = None
+        if args.check is not None:
+            inputs = load_arrays(args.check)
+            check = (inputs[0] if len(inputs) == 1 else inputs, load_arrays(args.expected))
+        migrate(
+            args.old,
+            args.new,
+            overwrite=args.overwrite,
+            log=lambda m: print(f"[migrate] {m}", flush=True),
+            check=check,
+            atol=args.atol,
+        )
     except Exception as error:  # every failure is one line, never a traceback
         message = " ".join(str(error).split()) or type(error).__name__
         print(f"error: {message}", file=sys.stderr)

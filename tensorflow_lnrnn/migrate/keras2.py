@@ -52,7 +52,10 @@ def _read_keras_metadata(path):
         if node_fields.get(3) == b"root" and 5 in node_fields:
             metadata = json.loads(node_fields[5].decode("utf-8"))
             if "config" in metadata:
-                return {"class_name": metadata["class_name"], "config": metadata["config"]}
+                root = {"class_name": metadata["class_name"], "config": metadata["config"]}
+                if metadata.get("training_config"):
+                    root["training_config"] = metadata["training_config"]
+                return root
     raise MigrationError(f"{path} holds no Keras model config")
 
 
@@ -69,16 +72,66 @@ def _varint(buffer, position):
         shift += 7
 
 
-# Layer arguments Keras 2 saved that Keras 3 no longer accepts (and that only
-# ever held their default value in a model Keras 3 can run).
+# Layer arguments Keras 2 saved that Keras 3 no longer accepts, with the only
+# value a model Keras 3 can run ever had there.
 KERAS2_ONLY_ARGUMENTS = {"time_major": False}
+# Shape hints Keras 2 stored on every layer built from `input_shape=` /
+# `batch_input_shape=` / `input_length=`: the model's InputLayer holds the same
+# shape (batch size included, for stateful models), so the layers drop them.
+KERAS2_SHAPE_ARGUMENTS = ("batch_input_shape", "input_length")
 KERAS_MODULES = ("layers", "initializers", "regularizers", "constraints")
+# Keras 3 redefined these activation names: they become their Keras 2
+# definitions (tensorflow_lnrnn.activations), as a serialized registered function.
+CHANGED_ACTIVATIONS = {
+    name: {"module": None, "class_name": "function", "config": registered, "registered_name": "function"}
+    for name, registered in (("hard_sigmoid", "LNRNN>hard_sigmoid_keras2"),)
+}
+
+
+def _activation_name(value):
+    """The function name an activation argument holds (a string or Keras's
+    serialized function), else None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and value.get("class_name") == "function" and isinstance(value.get("config"), str):
+        return value["config"]
+    return None
+
+
+def _rewrite_layer_arguments(class_name, arguments):
+    """One layer's (or cell's) own arguments, for Keras 3."""
+    name = arguments.get("name", class_name)
+    for argument, default in KERAS2_ONLY_ARGUMENTS.items():
+        if argument in arguments:
+            if arguments[argument] != default:
+                raise MigrationError(
+                    f"layer {name!r} ({class_name}): `{argument}={arguments[argument]!r}` has no Keras 3 "
+                    "equivalent; it is not converted approximately"
+                )
+            del arguments[argument]
+    if class_name != "InputLayer":
+        for argument in KERAS2_SHAPE_ARGUMENTS:
+            arguments.pop(argument, None)
+    for argument, value in list(arguments.items()):
+        if argument == "activation" or argument.endswith("_activation"):
+            changed = CHANGED_ACTIVATIONS.get(_activation_name(value))
+            if changed is not None:
+                arguments[argument] = dict(changed)
+    return arguments
 
 
 def keras2_config_to_keras3(config):
-    """Rewrites a Keras 2 model config (any nesting) for Keras 3: drops the
-    arguments Keras 3 removed and points Keras 2's internal module paths at
-    nothing, so that Keras 3 resolves those classes by name."""
+    """Rewrites a Keras 2 model config (any nesting) for Keras 3.
+
+    - drops the arguments Keras 3 removed (refusing a value it cannot honour,
+      naming the layer and the argument) and the per-layer shape hints that the
+      model's InputLayer also holds;
+    - rewrites every activation argument whose name Keras 3 redefined
+      (`hard_sigmoid`, in any layer or cell, explicit defaults included) to its
+      Keras 2 definition, so that the migrated model computes what it did;
+    - points Keras 2's internal module paths at nothing, so that Keras 3
+      resolves Keras's classes by name.
+    """
     if isinstance(config, list):
         return [keras2_config_to_keras3(item) for item in config]
     if not isinstance(config, dict):
@@ -95,17 +148,14 @@ def keras2_config_to_keras3(config):
             "in code and load the weights (`model.load_weights`) if you trust the file."
         )
     config = {key: keras2_config_to_keras3(value) for key, value in config.items()}
+    if "class_name" in config and isinstance(config.get("config"), dict):
+        config["config"] = _rewrite_layer_arguments(config["class_name"], config["config"])
     if "class_name" in config and "config" in config and not config.get("module"):
         # Legacy configs name Keras's own classes without their module.
         for module in KERAS_MODULES:
             if hasattr(getattr(keras, module), config["class_name"]):
                 config["module"] = f"keras.{module}"
                 break
-    for argument, default in KERAS2_ONLY_ARGUMENTS.items():
-        if argument in config and "class_name" not in config:  # a layer's own arguments
-            if config[argument] != default:
-                raise MigrationError(f"`{argument}={config[argument]!r}` has no Keras 3 equivalent")
-            del config[argument]
     return config
 
 
@@ -150,13 +200,23 @@ def _saved_model_variables(path):
     return values
 
 
+OPTIMIZER_NOT_CARRIED = (
+    "the model was compiled: its optimizer state and compile settings are not carried over "
+    "(Keras 3's optimizers store other variables); compile the migrated model again, and "
+    "training resumes from its weights"
+)
+
+
 def load_keras2_saved_model(path, log=print):
     """Rebuilds the Keras model saved as a Keras 2 TF SavedModel at `path`."""
     metadata = os.path.join(path, "keras_metadata.pb")
     if not os.path.exists(metadata):
         raise MigrationError(f"{path} is a SavedModel without keras_metadata.pb: not saved by Keras 2")
     log(f"reading the model config from {metadata}")
-    model = model_from_keras2_config(_read_keras_metadata(metadata))
+    root = _read_keras_metadata(metadata)
+    if root.pop("training_config", None):
+        log(OPTIMIZER_NOT_CARRIED)
+    model = model_from_keras2_config(root)
     log(f"reading {len(model.weights)} weights from the checkpoint in {os.path.join(path, 'variables')}")
     # Keras 2 saved `model.variables` in `model.weights` order, which Keras 3 keeps.
     _set_weights_in_order(model, _saved_model_variables(path), path)
@@ -169,6 +229,9 @@ def load_keras2_h5(path, log=print):
 
     with h5py.File(path, "r") as f:
         config = json.loads(f.attrs["model_config"])
+        compiled = "training_config" in f.attrs or "optimizer_weights" in f
+    if compiled:
+        log(OPTIMIZER_NOT_CARRIED)
     log(f"rebuilding the model from the config in {path}")
     model = model_from_keras2_config(config)
     log(f"loading {len(model.weights)} weights from {path}")
@@ -183,6 +246,8 @@ def load_keras2_keras_file(path, log=print):
 
     with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory() as tmp:
         config = json.loads(archive.read("config.json"))
+        if config.pop("compile_config", None):
+            log(OPTIMIZER_NOT_CARRIED)
         log(f"rebuilding the model from the config in {path}")
         model = model_from_keras2_config(config)
         archive.extract("model.weights.h5", tmp)
