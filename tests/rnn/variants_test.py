@@ -180,6 +180,23 @@ def test_zoneout_training_matches_numpy_with_the_layers_masks(case, inputs, go_b
 
 
 @pytest.mark.parametrize("case", ZONEOUT_CASES, ids=str)
+def test_zoneout_training_with_unroll_uses_the_same_masks(case, inputs):
+    """`unroll=True` runs Keras's unrolled loop over the cell with the layer's masks."""
+    if not IS_KERAS_3:
+        pytest.skip("Keras 2: the cells draw per step")
+    looped, unrolled = (
+        case.make_sequence_layer("layer", UNITS, return_sequences=True, unroll=unroll, seed=5)
+        for unroll in (False, True)
+    )
+    for layer in (looped, unrolled):
+        layer.build((None, TIME, INPUT_DIM))
+        randomize_weights(layer, seed=8)
+    np.testing.assert_allclose(
+        to_numpy(unrolled(inputs, training=True)), to_numpy(looped(inputs, training=True)), atol=1e-5, rtol=0
+    )
+
+
+@pytest.mark.parametrize("case", ZONEOUT_CASES, ids=str)
 def test_zoneout_is_reproducible_with_a_seed_and_off_in_inference(case, inputs):
     seed = {"seed": 4} if IS_KERAS_3 else {}
     first, second = (case.make_sequence_layer("layer", UNITS, **seed) for _ in range(2))
