@@ -17,6 +17,7 @@ variant, and the ratios `ours / keras` (target <= 1.15) and `rnn_cell / ours`
 (target >= 1.2). Writes JSON and a bar chart PNG.
 
     python benchmarks/rnn_benchmark.py [--repeats 15] [--sizes small,large] [--out benchmarks/results]
+    python benchmarks/rnn_benchmark.py --vs-addons   # on TF 2.15 + Addons 0.23: `addons` in place of `rnn_cell`
 """
 
 import argparse
@@ -45,6 +46,10 @@ FAMILIES = {
     "simple_rnn": (lnrnn.LayerNormSimpleRNN, lnrnn.LayerNormSimpleRNNCell, keras.layers.SimpleRNN),
 }
 VARIANTS = ("ours", "rnn_cell", "keras")
+# --vs-addons (Keras 2 + TensorFlow Addons 0.23): Addons' own cells in keras.layers.RNN.
+ADDONS_VARIANTS = ("ours", "addons", "keras")
+ADDONS_CELLS = {"lstm": "LayerNormLSTMCell", "simple_rnn": "LayerNormSimpleRNNCell"}
+LABELS = {"ours": "ours", "rnn_cell": "RNN(cell)", "addons": "Addons RNN(cell)", "keras": "Keras, no LN"}
 MODES = ("train", "infer")
 
 
@@ -54,6 +59,10 @@ def make_layer(variant, family, units):
         return layer_class(units)
     if variant == "rnn_cell":
         return keras.layers.RNN(cell_class(units))
+    if variant == "addons":
+        import tensorflow_addons as tfa
+
+        return keras.layers.RNN(getattr(tfa.rnn, ADDONS_CELLS[family])(units))
     return keras_class(units)
 
 
@@ -120,38 +129,39 @@ def summarize(samples):
     return {"median_ms": float(median), "iqr_ms": float(q3 - q1), "samples_ms": samples.round(3).tolist()}
 
 
-def benchmark(families, sizes, repeats, warmup, log):
+def benchmark(families, sizes, repeats, warmup, log, variants=VARIANTS):
     results = []
     total = len(families) * len(sizes)
     for index, (family, size_name) in enumerate(((f, s) for f in families for s in sizes), start=1):
         size = SIZES[size_name]
         log(f"[{index}/{total}] {family} {size_name} {size}: building and warming up")
-        steps = {variant: make_steps(make_layer(variant, family, size["units"]), size) for variant in VARIANTS}
-        for variant in VARIANTS:
+        steps = {variant: make_steps(make_layer(variant, family, size["units"]), size) for variant in variants}
+        for variant in variants:
             for mode in MODES:
                 for _ in range(warmup):
                     time_call(steps[variant][mode])
-        samples = {(v, m): [] for v in VARIANTS for m in MODES}
+        samples = {(v, m): [] for v in variants for m in MODES}
         for round_ in range(repeats):
             for mode in MODES:
-                for variant in VARIANTS:  # interleaved
+                for variant in variants:  # interleaved
                     samples[(variant, mode)].append(time_call(steps[variant][mode]))
             log(f"[{index}/{total}] {family} {size_name}: round {round_ + 1}/{repeats}", end="\r")
         log("")
         for mode in MODES:
             row = {"family": family, "size": size_name, "mode": mode, **size}
-            for variant in VARIANTS:
+            for variant in variants:
                 row[variant] = summarize(samples[(variant, mode)])
                 row[variant]["loop_ops_per_step"] = loop_op_counts(steps[variant][mode])
             row["ours_over_keras"] = row["ours"]["median_ms"] / row["keras"]["median_ms"]
-            row["rnn_cell_over_ours"] = row["rnn_cell"]["median_ms"] / row["ours"]["median_ms"]
+            other = variants[1]  # the layer-normalized loop ours is compared with
+            row[f"{other}_over_ours"] = row[other]["median_ms"] / row["ours"]["median_ms"]
             results.append(row)
             log(
-                f"    {mode:5s} ours {row['ours']['median_ms']:8.2f} ms | RNN(cell) {row['rnn_cell']['median_ms']:8.2f} ms"
+                f"    {mode:5s} ours {row['ours']['median_ms']:8.2f} ms | {LABELS[other]} {row[other]['median_ms']:8.2f} ms"
                 f" | keras {row['keras']['median_ms']:8.2f} ms | ours/keras {row['ours_over_keras']:.2f}"
-                f" | RNN(cell)/ours {row['rnn_cell_over_ours']:.2f}"
-                f" | ops per step (ours / RNN(cell) / keras): {ops_per_step(row, 'ours')}"
-                f" / {ops_per_step(row, 'rnn_cell')} / {ops_per_step(row, 'keras')}"
+                f" | {LABELS[other]}/ours {row[f'{other}_over_ours']:.2f}"
+                f" | ops per step (ours / {LABELS[other]} / keras): {ops_per_step(row, 'ours')}"
+                f" / {ops_per_step(row, other)} / {ops_per_step(row, 'keras')}"
             )
     return results
 
@@ -174,24 +184,25 @@ def machine():
     }
 
 
-def markdown_table(results):
+def markdown_table(results, variants=VARIANTS):
+    other = LABELS[variants[1]]
     lines = [
-        "| family | size | mode | ours (ms) | RNN(cell) (ms) | Keras, no LN (ms) | ours / Keras | RNN(cell) / ours"
-        " | loop ops per step, fwd+bwd: ours / RNN(cell) / Keras |",
+        f"| family | size | mode | ours (ms) | {other} (ms) | Keras, no LN (ms) | ours / Keras | {other} / ours"
+        f" | loop ops per step, fwd+bwd: ours / {other} / Keras |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['family']} | {r['size']} | {r['mode']} | {r['ours']['median_ms']:.1f} ± {r['ours']['iqr_ms']:.1f}"
-            f" | {r['rnn_cell']['median_ms']:.1f} ± {r['rnn_cell']['iqr_ms']:.1f}"
+            f" | {r[variants[1]]['median_ms']:.1f} ± {r[variants[1]]['iqr_ms']:.1f}"
             f" | {r['keras']['median_ms']:.1f} ± {r['keras']['iqr_ms']:.1f}"
-            f" | {r['ours_over_keras']:.2f} | {r['rnn_cell_over_ours']:.2f}"
-            f" | {ops_per_step(r, 'ours')} / {ops_per_step(r, 'rnn_cell')} / {ops_per_step(r, 'keras')} |"
+            f" | {r['ours_over_keras']:.2f} | {r[f'{variants[1]}_over_ours']:.2f}"
+            f" | {ops_per_step(r, 'ours')} / {ops_per_step(r, variants[1])} / {ops_per_step(r, 'keras')} |"
         )
     return "\n".join(lines)
 
 
-def plot(results, path):
+def plot(results, path, variants=VARIANTS):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -201,12 +212,12 @@ def plot(results, path):
     positions = np.arange(len(results))
     width = 0.27
     fig, ax = plt.subplots(figsize=(max(8, 1.2 * len(results)), 4.5))
-    for offset, variant in zip((-width, 0, width), VARIANTS):
+    for offset, variant in zip((-width, 0, width), variants):
         ax.bar(
             positions + offset,
             [r[variant]["median_ms"] / r["keras"]["median_ms"] for r in results],
             width,
-            label=variant,
+            label=LABELS[variant],
         )
     ax.axhline(1.15, color="gray", linestyle="--", linewidth=1, label="target 1.15x Keras")
     ax.set_xticks(positions, labels, fontsize=8)
@@ -219,29 +230,37 @@ def plot(results, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--families", default=None, help="default: all (lstm,simple_rnn with --vs-addons)")
     parser.add_argument("--sizes", default="small,large")
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
     parser.add_argument("--no-plot", action="store_true")
+    parser.add_argument(
+        "--vs-addons",
+        action="store_true",
+        help="Keras 2 + TensorFlow Addons 0.23 (TF 2.15): compare with Addons' cells in keras.layers.RNN",
+    )
     args = parser.parse_args(argv)
+    variants = ADDONS_VARIANTS if args.vs_addons else VARIANTS
+    families = args.families or (",".join(ADDONS_CELLS) if args.vs_addons else ",".join(FAMILIES))
+    name = "cpu_vs_addons" if args.vs_addons else "cpu"
 
     def log(message, end="\n"):
         print(message, end=end, file=sys.stderr, flush=True)
 
-    results = benchmark(args.families.split(","), args.sizes.split(","), args.repeats, args.warmup, log)
+    results = benchmark(families.split(","), args.sizes.split(","), args.repeats, args.warmup, log, variants)
     os.makedirs(args.out, exist_ok=True)
     report = {
         "machine": machine(),
         "command": " ".join(["python", "benchmarks/rnn_benchmark.py", *sys.argv[1:]]),
         "results": results,
     }
-    with open(os.path.join(args.out, "cpu.json"), "w") as f:
+    with open(os.path.join(args.out, f"{name}.json"), "w") as f:
         json.dump(report, f, indent=1)
     if not args.no_plot:
-        plot(results, os.path.join(args.out, "cpu.png"))
-    print(markdown_table(results))
+        plot(results, os.path.join(args.out, f"{name}.png"), variants)
+    print(markdown_table(results, variants))
     return report
 
 

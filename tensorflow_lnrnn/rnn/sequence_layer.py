@@ -88,6 +88,35 @@ class LayerNormRNNBase(keras.layers.RNN):
             finally:
                 self.cell.zoneout_masks_in_inputs = False
 
+    else:  # Keras 2: `RNN.call` has no `inner_loop` hook; the fast path serves the whole call.
+
+        def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
+            import tensorflow as tf
+
+            fast = (
+                self.use_fast_path
+                and not self.unroll
+                and constants is None
+                and not isinstance(inputs, tf.RaggedTensor)
+                and not tf.is_tensor(training)  # a symbolic learning phase: Keras's loop decides
+            )
+            if not fast:
+                return super().call(
+                    inputs, mask=mask, training=training, initial_state=initial_state, constants=constants
+                )
+            # As Keras 2's RNN.call, with `fast_path.run` in place of `backend.rnn`.
+            inputs, initial_state, _ = self._process_inputs(inputs, initial_state, None)
+            self._maybe_reset_cell_dropout_mask(self.cell)
+            if mask is not None:
+                mask = tf.nest.flatten(mask)[0]
+            last_output, outputs, states = fast_path.run(self, inputs, initial_state, mask, bool(training))
+            if self.stateful:
+                self.add_update(
+                    [tf.compat.v1.assign(old, tf.cast(new, old.dtype)) for old, new in zip(self.states, states)]
+                )
+            output = outputs if self.return_sequences else last_output
+            return [output, *states] if self.return_state else output
+
     def build_from_config(self, config):
         # Keras 2's RNN.build takes a list for a list of shapes; a shape that
         # JSON turned into a list must go back to a tuple.

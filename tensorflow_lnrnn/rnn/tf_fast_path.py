@@ -18,6 +18,8 @@ against the generic one and against NumPy, values and gradients.
 
 import tensorflow as tf
 
+from tensorflow_lnrnn.utils.compat import dropout_masks
+
 
 def layer_norm(v, gamma, beta, epsilon):
     """LN over the last axis; statistics in float32 (for mixed precision)."""
@@ -123,11 +125,8 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     cell = layer.cell
     # Integer and bool inputs: as `RNN(cell)`, whose matmuls promote them.
     sequences = tf.cast(sequences, cell.compute_dtype)
-    dp_mask = rec_dp_mask = None
-    if training and 0.0 < cell.dropout < 1.0:
-        dp_mask = cell.get_dropout_mask(sequences[:, 0])
-    if training and 0.0 < cell.recurrent_dropout < 1.0:
-        rec_dp_mask = cell.get_recurrent_dropout_mask(initial_state[0])
+    # Keras's own per-sequence masks (Keras 2 and 3 name them differently).
+    dp_mask, rec_dp_mask = dropout_masks(cell, sequences[:, 0], initial_state[0], training)
     if dp_mask is not None:
         sequences = sequences * tf.expand_dims(dp_mask, 1)  # the same mask at every step
     cell_step = FAMILIES[family](cell)

@@ -176,3 +176,18 @@ def test_bad_arguments_are_refused_like_the_cells(case):
         case.layer_class("8")
     with pytest.raises(ValueError, match="`dropout`"):
         case.layer_class(UNITS, dropout=1.5)
+
+
+@pytest.mark.parametrize("use_fast_path", [True, False])
+def test_the_fast_path_serves_the_call_on_keras_3_and_keras_2(case, inputs, mask, monkeypatch, use_fast_path):
+    """The whole-sequence layer runs `tf_fast_path.run` (Keras 3's `inner_loop`,
+    Keras 2's `call`), unless told not to or unrolled."""
+    from tensorflow_lnrnn.rnn import tf_fast_path
+
+    calls = []
+    run = tf_fast_path.run
+    monkeypatch.setattr(tf_fast_path, "run", lambda *args, **kwargs: calls.append(1) or run(*args, **kwargs))
+    layer, generic = fast_and_generic(case, return_sequences=True, return_state=True)
+    layer.use_fast_path = use_fast_path
+    assert_same(layer(inputs, mask=mask), generic(inputs, mask=mask))
+    assert len(calls) == (1 if use_fast_path else 0)

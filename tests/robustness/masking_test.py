@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
+from tensorflow_lnrnn.utils.compat import keras
 from tensorflow_lnrnn.utils.test_utils import as_list, randomize_weights, to_tensor
 from tests import numpy_reference
 from tests.cell_cases import PUBLIC_CLASSES
@@ -93,7 +93,7 @@ def test_masks_and_options_match_rnn_of_the_cell_and_numpy(case, kind, problem):
         plain = keras.layers.RNN(layer.cell, **rnn)
         for g, e in zip(got, as_list(plain(inputs, **call_kwargs))):
             np.testing.assert_allclose(g, e, atol=ATOL, rtol=0)
-        if BACKEND == "tensorflow" and IS_KERAS_3:
+        if BACKEND == "tensorflow":  # the TF fast path (Keras 3 and Keras 2)
             cotangents = [rng.normal(size=g.shape).astype("float32") for g in got]
             fast = _gradients(layer, inputs, call_kwargs, cotangents)
             generic = _gradients(plain, inputs, call_kwargs, cotangents)
