@@ -32,12 +32,16 @@ if BACKEND == "tensorflow":
 
 
 def pytest_collection_modifyitems(config, items):
-    if BACKEND == "tensorflow":
-        return
     skip = pytest.mark.skip(reason=f"needs the TensorFlow backend (this run: {BACKEND})")
     for item in items:
-        if "tensorflow_backend" in item.keywords:
+        if BACKEND != "tensorflow" and "tensorflow_backend" in item.keywords:
             item.add_marker(skip)
+        # The slowest tests run in every convention only in CI (`-m slow`); the
+        # default run keeps them for the default convention.
+        if item.get_closest_marker("slow_in_variants") and hasattr(item, "callspec"):
+            case = item.callspec.params.get("case")
+            if getattr(case, "cell_kwargs", None):
+                item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

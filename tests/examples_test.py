@@ -5,6 +5,8 @@ import importlib.util
 import json
 import os
 
+import pytest
+
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
 
 
@@ -22,6 +24,7 @@ def test_adding_problem_demo_learns():
     assert test_mse < baseline / 5
 
 
+@pytest.mark.slow  # trains 10 models (CI runs it)
 def test_does_it_help_compares_every_convention(tmp_path):
     comparison = load_example("does_it_help")
     args = ["--steps", "8", "--samples", "64", "--epochs", "2", "--seeds", "2", "--no-plot", "--out", str(tmp_path)]

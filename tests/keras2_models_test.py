@@ -193,6 +193,7 @@ PREDICT_ALL = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # two fresh processes, 12 conversions (CI runs it)
 @keras3_only
 @pytest.mark.tensorflow_backend
 @pytest.mark.parametrize("backend", ["jax", "torch"])

@@ -121,6 +121,7 @@ def test_stateful_and_unroll(case, inputs):
     assert_same(unrolled(inputs), reference(inputs))
 
 
+@pytest.mark.slow_in_variants
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
 def test_mixed_precision(case, inputs, policy):
     reference, _ = fast_and_generic(case, return_sequences=True)
@@ -138,6 +139,7 @@ def test_mixed_precision(case, inputs, policy):
     assert_same(outputs, reference(300.0 * inputs), atol=0.05)
 
 
+@pytest.mark.slow_in_variants
 def test_jit_compile_training(case, inputs, rng):
     model = keras.Sequential([keras.Input((TIME, INPUT_DIM)), case.make_sequence_layer("layer", UNITS)])
     randomize_weights(model)

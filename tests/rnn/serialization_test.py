@@ -90,6 +90,7 @@ def save_tf_saved_model(model, path):
     tf.saved_model.save(model, path, signatures={"serving_default": serve})
 
 
+@pytest.mark.slow_in_variants
 def test_tf_saved_model_round_trip(case, inputs, tmp_path):
     model = make_model(case)
     save_tf_saved_model(model, str(tmp_path / "saved"))
@@ -99,6 +100,7 @@ def test_tf_saved_model_round_trip(case, inputs, tmp_path):
     assert_all_equal([outputs[f"output_{i}"] for i in range(len(expected))], expected, atol=1e-6)
 
 
+@pytest.mark.slow_in_variants
 def test_export_and_tfsm_layer_round_trip(case, inputs, tmp_path):
     model = make_model(case)
     model.export(str(tmp_path / "exported"), **EXPORT_KWARGS)
