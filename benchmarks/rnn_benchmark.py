@@ -8,15 +8,22 @@ alike), it times a training step (forward, backward, SGD update) and inference:
 - `rnn_cell`: keras.layers.RNN(LayerNorm*Cell) (the generic per-step loop)
 - `keras`:    keras.layers.LSTM / GRU / SimpleRNN (no normalization)
 
-It also counts, for each variant, the ops in the body of the time loop, forward
-and backward (read from the compiled step's graph; Identity, NoOp and Const
-left out): a measure of per-step dispatch that machine noise does not move.
+On the TensorFlow backend it also counts, for each variant, the ops in the body
+of the time loop, forward and backward (read from the compiled step's graph;
+Identity, NoOp and Const left out): a measure of per-step dispatch that machine
+noise does not move.
+
+`--backend jax|torch` runs the same comparison on another Keras 3 backend
+(KERAS_BACKEND is set from it before Keras is imported): on JAX each call is a
+`jax.jit`-compiled function of the layer's `stateless_call` (training: value,
+gradient and SGD update); on PyTorch, eager calls (inference under `no_grad`).
 
 Warm-up calls are excluded; it reports median and interquartile range per
 variant, and the ratios `ours / keras` (target <= 1.15) and `rnn_cell / ours`
 (target >= 1.2). Writes JSON and a bar chart PNG.
 
     python benchmarks/rnn_benchmark.py [--repeats 15] [--sizes small,large] [--out benchmarks/results]
+    python benchmarks/rnn_benchmark.py --backend jax [--sizes small]   # writes cpu_jax.json
     python benchmarks/rnn_benchmark.py --vs-addons   # on TF 2.15 + Addons 0.23: `addons` in place of `rnn_cell`
 """
 
@@ -28,12 +35,26 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def _backend_argument(argv):
+    """The value of --backend in `argv`, read before Keras is imported."""
+    for index, argument in enumerate(argv):
+        if argument == "--backend" and index + 1 < len(argv):
+            return argv[index + 1]
+        if argument.startswith("--backend="):
+            return argument.split("=", 1)[1]
+    return None
+
+
+if __name__ == "__main__" and _backend_argument(sys.argv[1:]):
+    os.environ["KERAS_BACKEND"] = _backend_argument(sys.argv[1:])
 
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 import tensorflow_lnrnn as lnrnn  # noqa: E402
-from tensorflow_lnrnn.utils.compat import keras  # noqa: E402
+from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras  # noqa: E402
 
 SIZES = {
     "tiny": {"batch": 4, "time": 5, "input": 3, "units": 4},  # smoke tests only
@@ -66,10 +87,23 @@ def make_layer(variant, family, units):
     return keras_class(units)
 
 
+def backend():
+    return keras.backend.backend() if IS_KERAS_3 else "tensorflow"
+
+
 def make_steps(layer, size):
-    """Compiled (tf.function) inference and training-step callables for `layer`."""
-    x = tf.random.normal((size["batch"], size["time"], size["input"]))
-    y = tf.random.normal((size["batch"], size["units"]))
+    """Inference and training-step callables for `layer`, compiled as the
+    backend compiles a model's steps (tf.function, jax.jit; PyTorch: eager)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(size["batch"], size["time"], size["input"])).astype("float32")
+    y = rng.normal(size=(size["batch"], size["units"])).astype("float32")
+    return {"tensorflow": _tf_steps, "jax": _jax_steps, "torch": _torch_steps}[backend()](layer, x, y)
+
+
+def _tf_steps(layer, x, y):
+    import tensorflow as tf
+
+    x, y = tf.constant(x), tf.constant(y)
     layer(x)  # build
     optimizer = keras.optimizers.SGD(1e-3)
     variables = layer.trainable_variables
@@ -89,6 +123,54 @@ def make_steps(layer, size):
     return {"infer": infer, "train": train}
 
 
+def _jax_steps(layer, x, y):
+    import jax
+    import jax.numpy as jnp
+
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    layer(x)  # build
+    trainable = [v.value for v in layer.trainable_variables]
+    non_trainable = [v.value for v in layer.non_trainable_variables]
+
+    @jax.jit
+    def infer(trainable, non_trainable):
+        return layer.stateless_call(trainable, non_trainable, x, training=False)[0]
+
+    def loss(trainable, non_trainable):
+        outputs, non_trainable = layer.stateless_call(trainable, non_trainable, x, training=True)
+        return jnp.mean(jnp.square(outputs - y)), non_trainable
+
+    @jax.jit
+    def train(trainable, non_trainable):
+        (value, non_trainable), grads = jax.value_and_grad(loss, has_aux=True)(trainable, non_trainable)
+        return value, [w - 1e-3 * g for w, g in zip(trainable, grads)], non_trainable  # SGD
+
+    return {"infer": lambda: infer(trainable, non_trainable), "train": lambda: train(trainable, non_trainable)}
+
+
+def _torch_steps(layer, x, y):
+    import torch
+
+    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    layer(x)  # build
+    optimizer = keras.optimizers.SGD(1e-3)
+    variables = layer.trainable_variables
+
+    def infer():
+        with torch.no_grad():
+            return layer(x, training=False)
+
+    def train():
+        for variable in variables:
+            variable.value.grad = None
+        loss = torch.mean(torch.square(layer(x, training=True) - y))
+        loss.backward()
+        optimizer.apply([variable.value.grad for variable in variables], variables)
+        return loss.detach()
+
+    return {"infer": infer, "train": train}
+
+
 # Graph bookkeeping, not work: left out of the per-step op counts.
 NOT_COUNTED = ("Identity", "NoOp", "Const")
 
@@ -96,7 +178,10 @@ NOT_COUNTED = ("Identity", "NoOp", "Const")
 def loop_op_counts(function):
     """Ops in the body of each time loop of a compiled step, read from its graph:
     {"forward": n} for inference, plus "backward" for a training step. A figure
-    that, unlike timings, does not move with the machine's noise."""
+    that, unlike timings, does not move with the machine's noise. TensorFlow
+    only ({} on the other backends)."""
+    if not hasattr(function, "get_concrete_function"):
+        return {}
     graph = function.get_concrete_function().graph.as_graph_def()
     functions = {f.signature.name: f for f in graph.library.function}
 
@@ -119,7 +204,12 @@ def loop_op_counts(function):
 def time_call(function):
     start = time.perf_counter()
     result = function()
-    np.asarray(result)  # wait for the value
+    if backend() == "jax":
+        import jax
+
+        jax.block_until_ready(result)  # JAX dispatches asynchronously
+    else:
+        np.asarray(result)  # wait for the value
     return time.perf_counter() - start
 
 
@@ -169,7 +259,7 @@ def benchmark(families, sizes, repeats, warmup, log, variants=VARIANTS):
 def ops_per_step(row, variant):
     """ "forward+backward" ops in the loop bodies of `variant`'s step ("forward" for inference)."""
     counts = row[variant]["loop_ops_per_step"]
-    return "+".join(str(counts[d]) for d in ("forward", "backward") if d in counts)
+    return "+".join(str(counts[d]) for d in ("forward", "backward") if d in counts) or "-"
 
 
 def machine():
@@ -178,10 +268,18 @@ def machine():
         "processor": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
-        "tensorflow": tf.__version__,
+        "backend": backend(),
+        **{name: _version(name) for name in ("tensorflow", "jax", "torch")},
         "keras": keras.__version__ if hasattr(keras, "__version__") else "",
-        "devices": [d.device_type for d in tf.config.list_physical_devices()],
     }
+
+
+def _version(module):
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        return None
+    return __import__(module).__version__
 
 
 def markdown_table(results, variants=VARIANTS):
@@ -237,14 +335,19 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument(
+        "--backend", choices=BACKENDS, default=None, help="Keras 3 backend (default: KERAS_BACKEND, else tensorflow)"
+    )
+    parser.add_argument(
         "--vs-addons",
         action="store_true",
         help="Keras 2 + TensorFlow Addons 0.23 (TF 2.15): compare with Addons' cells in keras.layers.RNN",
     )
     args = parser.parse_args(argv)
+    if args.backend and args.backend != backend():
+        parser.error(f"--backend {args.backend}: Keras was already imported with the {backend()} backend")
     variants = ADDONS_VARIANTS if args.vs_addons else VARIANTS
     families = args.families or (",".join(ADDONS_CELLS) if args.vs_addons else ",".join(FAMILIES))
-    name = "cpu_vs_addons" if args.vs_addons else "cpu"
+    name = "cpu_vs_addons" if args.vs_addons else "cpu" if backend() == "tensorflow" else f"cpu_{backend()}"
 
     def log(message, end="\n"):
         print(message, end=end, file=sys.stderr, flush=True)

@@ -3,9 +3,10 @@
 
 `run(...)` returns Keras's `inner_loop` result `(last_output, outputs, states)`
 when a fast implementation serves the call, else None and the layer falls back
-to the generic per-step loop over the cell. Today there is one implementation,
-for TensorFlow (`tf_fast_path.py`), under Keras 3's TensorFlow backend and
-Keras 2 (`tf.keras` 2.13-2.15, `tf_keras`); other backends use the generic loop.
+to the generic per-step loop over the cell. Two implementations share the
+cells' steps (`fused_steps.py`): TensorFlow's (`tf_fast_path.py`), under Keras
+3's TensorFlow backend and Keras 2 (`tf.keras` 2.13-2.15, `tf_keras`), and
+JAX's (`jax_fast_path.py`). PyTorch uses the generic loop.
 """
 
 from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras
@@ -17,8 +18,13 @@ def run(layer, sequences, initial_state, mask, training, zoneout_masks=None):
     `zoneout_masks`: the cell's zoneout masks for every step (B, T, ...), drawn
     by the layer in training (rnn/zoneout.py), else None."""
     family = getattr(layer.cell, "fast_path_family", None)
-    if family is None or (IS_KERAS_3 and keras.backend.backend() != "tensorflow"):
-        return None  # (Keras 2 always runs on TensorFlow)
+    backend = keras.backend.backend() if IS_KERAS_3 else "tensorflow"  # (Keras 2 always runs on TensorFlow)
+    if family is None or backend not in ("tensorflow", "jax"):
+        return None
+    if backend == "jax":
+        from tensorflow_lnrnn.rnn import jax_fast_path
+
+        return jax_fast_path.run(family, layer, sequences, initial_state, mask, training, zoneout_masks)
     from tensorflow_lnrnn.rnn import tf_fast_path
 
     return tf_fast_path.run(family, layer, sequences, initial_state, mask, training, zoneout_masks)

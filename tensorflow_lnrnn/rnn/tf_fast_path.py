@@ -12,12 +12,14 @@ What makes them fast, each measured with `benchmarks/rnn_benchmark.py` on CPU
 Computing the input projection and its normalization for all time steps at once,
 before the loop, was measured and lost on CPU (memory-bound on a (B, T, 4H)
 tensor), as did compiling the loop with XLA; see docs/performance.md.
-The math is the cells'; `tests/rnn/sequence_layer_test.py` checks the fast loop
+The steps' math is the cells', written once for every fast path in
+`fused_steps.py`; `tests/rnn/sequence_layer_test.py` checks the fast loop
 against the generic one and against NumPy, values and gradients.
 """
 
 import tensorflow as tf
 
+from tensorflow_lnrnn.rnn import fused_steps
 from tensorflow_lnrnn.utils.compat import dropout_masks
 
 
@@ -52,70 +54,13 @@ def layer_norm(v, gamma, beta, epsilon):
     return tf.cast(out, dtype)
 
 
-def _norm(norm_layer):
-    return norm_layer.gamma, norm_layer.beta, norm_layer.epsilon
+class TFArrayOps:
+    """`fused_steps.py`'s namespace for TensorFlow (Keras 3's TF backend and Keras 2)."""
 
-
-def _lstm(cell):
-    kernel, recurrent_kernel, bias = cell.kernel, cell.recurrent_kernel, cell.bias
-    k_norm, r_norm, s_norm = _norm(cell.kernel_norm), _norm(cell.recurrent_norm), _norm(cell.state_norm)
-    act, rec_act = cell.activation, cell.recurrent_activation
-    carry_normalized_state = cell.carry_normalized_state
-
-    def step(x_t, states, h_for_matmul):
-        h, c = states
-        z = layer_norm(tf.matmul(x_t, kernel), *k_norm)
-        z = z + layer_norm(tf.matmul(h_for_matmul, recurrent_kernel), *r_norm)
-        if bias is not None:
-            z = z + bias
-        i, f, g, o = tf.split(z, 4, axis=-1)
-        c = rec_act(f) * c + rec_act(i) * act(g)
-        normalized_c = layer_norm(c, *s_norm)
-        h = rec_act(o) * act(normalized_c)
-        return [h, normalized_c if carry_normalized_state else c]
-
-    return step
-
-
-def _gru(cell):
-    kernel, recurrent_kernel = cell.kernel, cell.recurrent_kernel
-    input_bias, recurrent_bias = (cell.bias[0], cell.bias[1]) if cell.use_bias else (None, None)
-    k_norm, r_norm = _norm(cell.kernel_norm), _norm(cell.recurrent_norm)
-    act, rec_act = cell.activation, cell.recurrent_activation
-
-    def step(x_t, states, h_for_matmul):
-        (h,) = states
-        x = layer_norm(tf.matmul(x_t, kernel), *k_norm)
-        r = layer_norm(tf.matmul(h_for_matmul, recurrent_kernel), *r_norm)
-        if input_bias is not None:
-            x, r = x + input_bias, r + recurrent_bias
-        x_z, x_r, x_h = tf.split(x, 3, axis=-1)
-        r_z, r_r, r_h = tf.split(r, 3, axis=-1)
-        z = rec_act(x_z + r_z)
-        h = z * h + (1 - z) * act(x_h + rec_act(x_r + r_r) * r_h)
-        return [h]
-
-    return step
-
-
-def _simple_rnn(cell):
-    kernel, recurrent_kernel, bias = cell.kernel, cell.recurrent_kernel, cell.bias
-    gamma, epsilon = cell.layernorm.gamma, cell.layernorm.epsilon
-    act = cell.activation
-
-    def step(x_t, states, h_for_matmul):
-        net = tf.matmul(x_t, kernel) + tf.matmul(h_for_matmul, recurrent_kernel)
-        out = layer_norm(net, gamma, None, epsilon)
-        if bias is not None:
-            out = out + bias
-        if act is not None:
-            out = act(out)
-        return [out]
-
-    return step
-
-
-FAMILIES = {"lstm": _lstm, "gru": _gru, "simple_rnn": _simple_rnn}
+    matmul = staticmethod(tf.matmul)
+    split = staticmethod(tf.split)
+    layer_norm = staticmethod(layer_norm)
+    read = staticmethod(lambda variable: variable)  # a captured variable, read where used
 
 
 def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=None):
@@ -129,7 +74,7 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     dp_mask, rec_dp_mask = dropout_masks(cell, sequences[:, 0], initial_state[0], training)
     if dp_mask is not None:
         sequences = sequences * tf.expand_dims(dp_mask, 1)  # the same mask at every step
-    cell_step = FAMILIES[family](cell)
+    cell_step = fused_steps.make_step(family, cell, TFArrayOps)
     # Zoneout (rnn/zoneout.py): its equations are the cell's own. In training,
     # each step reads its masks, in the inputs' processing order.
     if zoneout_masks is not None:

@@ -1,6 +1,6 @@
 """Masks, initial states, every `keras.layers.RNN` option and every convention
 of the cells (`variants`), over their whole product (hypothesis): each public
-class equals the independent NumPy reference, and each whole-sequence layer (its fast path on TensorFlow) equals
+class equals the independent NumPy reference, and each whole-sequence layer (its fast path on TensorFlow and JAX) equals
 `keras.layers.RNN(layer.cell)` on the same weights, values and gradients."""
 
 import numpy as np
@@ -13,6 +13,7 @@ from tensorflow_lnrnn.utils.test_utils import as_list, randomize_weights, to_ten
 from tests import numpy_reference
 from tests.cell_cases import PUBLIC_CLASSES
 from tests.conftest import BACKEND
+from tests.gradients import gradients
 from tests.strategies import masks
 
 ATOL = 1e-5
@@ -38,18 +39,6 @@ def problems(draw):
         # One of the case's conventions (cell_cases.py `variants`), by position.
         "variant": draw(st.integers(0, 4)),
     }
-
-
-def _gradients(layer, inputs, call_kwargs, cotangents):
-    import tensorflow as tf
-
-    x = tf.constant(inputs)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        outputs = layer(x, **call_kwargs)
-        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        loss = sum(tf.reduce_sum(o * c) for o, c in zip(outputs, cotangents))
-    return tape.gradient(loss, [x] + layer.trainable_weights)
 
 
 @pytest.mark.parametrize("case, kind", PUBLIC_CLASSES)
@@ -93,10 +82,10 @@ def test_masks_and_options_match_rnn_of_the_cell_and_numpy(case, kind, problem):
         plain = keras.layers.RNN(layer.cell, **rnn)
         for g, e in zip(got, as_list(plain(inputs, **call_kwargs))):
             np.testing.assert_allclose(g, e, atol=ATOL, rtol=0)
-        if BACKEND == "tensorflow":  # the TF fast path (Keras 3 and Keras 2)
+        if BACKEND in ("tensorflow", "jax"):  # the fast paths (TF: Keras 3 and Keras 2)
             cotangents = [rng.normal(size=g.shape).astype("float32") for g in got]
-            fast = _gradients(layer, inputs, call_kwargs, cotangents)
-            generic = _gradients(plain, inputs, call_kwargs, cotangents)
+            fast = gradients(layer, inputs, call_kwargs, cotangents)
+            generic = gradients(plain, inputs, call_kwargs, cotangents)
             # Relative too: layer normalization over few units is steep (condition
             # ~1/sqrt(epsilon)), and float32 op orders differ between the loops.
             for f, g in zip(fast, generic):

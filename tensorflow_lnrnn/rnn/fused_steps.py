@@ -1,0 +1,96 @@
+"""The fast paths' time steps, one per cell family, written once for every
+array library that has a fast path (TensorFlow: `tf_fast_path.py`, JAX:
+`jax_fast_path.py`).
+
+A step is the cell's `call` without Keras's per-step bookkeeping: the layer
+normalizations are the fast path's own (`array_ops.layer_norm`, with a
+hand-written gradient), dropout masks come in drawn once per sequence, and
+zoneout is left to the loop. `array_ops` is the library's namespace:
+`matmul`, `split`, `layer_norm(v, gamma, beta, epsilon)` and `read(variable)`
+(how a weight is read inside the loop). The equations are the cells'
+(`layer_norm_*_cell.py`); `tests/rnn/fast_path_test.py` pins every step to its
+cell on every option, values and gradients, on every backend with a fast path.
+"""
+
+
+def _norm(norm_layer, array_ops):
+    beta = None if norm_layer.beta is None else array_ops.read(norm_layer.beta)
+    return array_ops.read(norm_layer.gamma), beta, norm_layer.epsilon
+
+
+def _lstm(cell, array_ops):
+    read, matmul, layer_norm = array_ops.read, array_ops.matmul, array_ops.layer_norm
+    kernel, recurrent_kernel = read(cell.kernel), read(cell.recurrent_kernel)
+    bias = read(cell.bias) if cell.use_bias else None
+    k_norm, r_norm = _norm(cell.kernel_norm, array_ops), _norm(cell.recurrent_norm, array_ops)
+    s_norm = _norm(cell.state_norm, array_ops)
+    act, rec_act = cell.activation, cell.recurrent_activation
+    carry_normalized_state = cell.carry_normalized_state
+
+    def step(x_t, states, h_for_matmul):
+        h, c = states
+        z = layer_norm(matmul(x_t, kernel), *k_norm)
+        z = z + layer_norm(matmul(h_for_matmul, recurrent_kernel), *r_norm)
+        if bias is not None:
+            z = z + bias
+        i, f, g, o = array_ops.split(z, 4, axis=-1)
+        c = rec_act(f) * c + rec_act(i) * act(g)
+        normalized_c = layer_norm(c, *s_norm)
+        h = rec_act(o) * act(normalized_c)
+        return [h, normalized_c if carry_normalized_state else c]
+
+    return step
+
+
+def _gru(cell, array_ops):
+    read, matmul, layer_norm = array_ops.read, array_ops.matmul, array_ops.layer_norm
+    kernel, recurrent_kernel = read(cell.kernel), read(cell.recurrent_kernel)
+    input_bias = recurrent_bias = None
+    if cell.use_bias:
+        bias = read(cell.bias)
+        input_bias, recurrent_bias = bias[0], bias[1]
+    k_norm, r_norm = _norm(cell.kernel_norm, array_ops), _norm(cell.recurrent_norm, array_ops)
+    act, rec_act = cell.activation, cell.recurrent_activation
+
+    def step(x_t, states, h_for_matmul):
+        (h,) = states
+        x = layer_norm(matmul(x_t, kernel), *k_norm)
+        r = layer_norm(matmul(h_for_matmul, recurrent_kernel), *r_norm)
+        if input_bias is not None:
+            x, r = x + input_bias, r + recurrent_bias
+        x_z, x_r, x_h = array_ops.split(x, 3, axis=-1)
+        r_z, r_r, r_h = array_ops.split(r, 3, axis=-1)
+        z = rec_act(x_z + r_z)
+        h = z * h + (1 - z) * act(x_h + rec_act(x_r + r_r) * r_h)
+        return [h]
+
+    return step
+
+
+def _simple_rnn(cell, array_ops):
+    read, matmul = array_ops.read, array_ops.matmul
+    kernel, recurrent_kernel = read(cell.kernel), read(cell.recurrent_kernel)
+    bias = read(cell.bias) if cell.use_bias else None
+    gamma, epsilon = read(cell.layernorm.gamma), cell.layernorm.epsilon
+    act = cell.activation
+
+    def step(x_t, states, h_for_matmul):
+        net = matmul(x_t, kernel) + matmul(h_for_matmul, recurrent_kernel)
+        out = array_ops.layer_norm(net, gamma, None, epsilon)
+        if bias is not None:
+            out = out + bias
+        if act is not None:
+            out = act(out)
+        return [out]
+
+    return step
+
+
+FAMILIES = {"lstm": _lstm, "gru": _gru, "simple_rnn": _simple_rnn}
+
+
+def make_step(family, cell, array_ops):
+    """The step of `cell` (of `family`, its `fast_path_family`): a function
+    `(x_t, states, h_for_matmul) -> new states`, where `h_for_matmul` is the
+    first state with the recurrent dropout mask applied."""
+    return FAMILIES[family](cell, array_ops)

@@ -1,0 +1,132 @@
+"""Fast whole-sequence loop for the JAX backend: `jax.lax.scan` over the fused
+step of `fused_steps.py`.
+
+What makes it faster than Keras's generic loop over the cell (measured with
+`benchmarks/rnn_benchmark.py --backend jax`; docs/performance.md has the numbers
+and what did not win):
+- a layer normalization with a hand-written gradient (`jax.custom_vjp`): the
+  backward loop keeps the normalized values and the inverse deviation of each
+  step and computes the input gradient in three reductions, where autodiff of
+  the mean and the variance keeps more and runs more small kernels per step;
+- no per-step Keras bookkeeping (sublayer calls, autocasting, the nested
+  state structures of the generic loop), and per-step outputs are collected
+  only when `return_sequences` needs them.
+Measured and dropped (docs/performance.md): normalizing the input projection
+of all steps at once before the loop, unrolling the scan, and a hand-written
+backward pass for the whole loop with the weight gradients as one matmul after
+it.
+
+Masking follows Keras's JAX `backend.rnn`, which the generic loop on this
+backend runs: a masked step keeps the states, and its output is zeros
+(`zero_output_for_mask`) or the previous step's first state.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+
+from tensorflow_lnrnn.rnn import fused_steps
+from tensorflow_lnrnn.utils.compat import dropout_masks
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _normalize(v, gamma, epsilon):
+    return _normalize_forward(v, gamma, epsilon)[0]
+
+
+def _normalize_forward(v, gamma, epsilon):
+    centered = v - jnp.mean(v, axis=-1, keepdims=True)
+    inverse_std = jax.lax.rsqrt(jnp.mean(jnp.square(centered), axis=-1, keepdims=True) + epsilon)
+    normalized = centered * inverse_std
+    return normalized * gamma, (normalized, inverse_std, gamma)
+
+
+def _normalize_backward(epsilon, residuals, upstream):
+    normalized, inverse_std, gamma = residuals
+    scaled = upstream * gamma
+    d_v = inverse_std * (
+        scaled
+        - jnp.mean(scaled, axis=-1, keepdims=True)
+        - normalized * jnp.mean(scaled * normalized, axis=-1, keepdims=True)
+    )
+    d_gamma = jnp.sum((upstream * normalized).reshape(-1, gamma.shape[0]), axis=0)
+    return d_v, d_gamma
+
+
+_normalize.defvjp(_normalize_forward, _normalize_backward)
+
+
+def layer_norm(v, gamma, beta, epsilon):
+    """LN over the last axis; statistics in float32 (for mixed precision)."""
+    dtype = v.dtype
+    out = _normalize(v.astype(jnp.float32), gamma.astype(jnp.float32), float(epsilon))
+    if beta is not None:
+        out = out + beta.astype(jnp.float32)
+    return out.astype(dtype)
+
+
+class JaxArrayOps:
+    """`fused_steps.py`'s namespace for JAX."""
+
+    matmul = staticmethod(jnp.matmul)
+    split = staticmethod(jnp.split)
+    layer_norm = staticmethod(layer_norm)
+    read = staticmethod(lambda variable: variable.value)  # (the stateless scope's value, autocast)
+
+
+def _time_major(x):
+    return jnp.swapaxes(x, 0, 1)
+
+
+def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=None):
+    """Keras's `inner_loop` contract: returns (last_output, outputs, states),
+    outputs in processing order, as Keras's JAX `backend.rnn`.
+    `zoneout_masks`: (B, T, ...) in training when the cell has zoneout, else None."""
+    cell = layer.cell
+    # Integer and bool inputs: as `RNN(cell)`, whose matmuls promote them.
+    sequences = jnp.asarray(sequences).astype(cell.compute_dtype)
+    # Keras's own per-sequence masks, drawn by `RNN.call` before the loop.
+    dp_mask, rec_dp_mask = dropout_masks(cell, sequences[:, 0], initial_state[0], training)
+    if dp_mask is not None:
+        sequences = sequences * jnp.expand_dims(dp_mask, 1)  # the same mask at every step
+    cell_step = fused_steps.make_step(family, cell, JaxArrayOps)
+    zoneout_on = bool(cell.zoneout_rates())
+    zero_output_for_mask = layer.zero_output_for_mask
+    return_sequences = layer.return_sequences
+
+    xs = {"inputs": _time_major(sequences)}
+    if zoneout_masks is not None:
+        xs["zoneout"] = _time_major(jnp.asarray(zoneout_masks).astype(sequences.dtype))
+    if mask is not None:
+        xs["keep"] = jnp.expand_dims(_time_major(jnp.asarray(mask).astype(bool)), -1)  # (T, B, 1)
+
+    def step(carry, x):
+        states = carry[0]
+        h_for_matmul = states[0] if rec_dp_mask is None else states[0] * rec_dp_mask
+        new_states = cell_step(x["inputs"], states, h_for_matmul)
+        if zoneout_on:
+            masks = cell.zoneout_masks_by_state(x["zoneout"]) if "zoneout" in x else None
+            new_states = cell.apply_zoneout(states, new_states, training, masks)
+        output = new_states[0]
+        if "keep" not in x:
+            return (list(new_states),), (output if return_sequences else None)
+        # A masked step keeps the states; its output is zeros or the previous first state.
+        keep = x["keep"]
+        output = jnp.where(keep, output, jnp.zeros_like(output) if zero_output_for_mask else states[0])
+        new_states = [jnp.where(keep, new, old) for new, old in zip(new_states, states)]
+        return (list(new_states), output), (output if return_sequences else None)
+
+    states = [jnp.asarray(s) for s in initial_state]
+    # With a mask the last output is carried (it can differ from the last state).
+    carry = (states,) if mask is None else (states, jnp.zeros_like(states[0]))
+    carry, outputs = jax.lax.scan(step, carry, xs, reverse=layer.go_backwards)
+    states = carry[0]
+    last_output = states[0] if mask is None else carry[1]
+    if return_sequences:
+        if layer.go_backwards:
+            outputs = jnp.flip(outputs, axis=0)  # processing order
+        outputs = _time_major(outputs)
+    else:
+        outputs = jnp.expand_dims(last_output, 1)  # unused by RNN.call
+    return last_output, outputs, states
