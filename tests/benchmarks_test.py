@@ -8,8 +8,6 @@ import importlib.util
 import json
 import os
 
-import pytest
-
 from tests.conftest import BACKEND
 
 BENCHMARK = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "rnn_benchmark.py")
