@@ -23,11 +23,26 @@ import rnn_benchmark as rb  # noqa: E402
 from tensorflow_lnrnn.rnn import tf_fast_path  # noqa: E402
 
 
-def load_other(checkout):
-    path = os.path.join(checkout, "tensorflow_lnrnn", "rnn", "tf_fast_path.py")
-    spec = importlib.util.spec_from_file_location("other_tf_fast_path", path)
+def _load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def load_other(checkout):
+    folder = os.path.join(checkout, "tensorflow_lnrnn", "rnn")
+    # The other checkout's steps too (fused_steps.py, where it has one): its
+    # tf_fast_path imports them from the package, so swap them in while it loads.
+    package = sys.modules["tensorflow_lnrnn.rnn"]
+    this_steps = sys.modules.get("tensorflow_lnrnn.rnn.fused_steps")
+    if os.path.exists(os.path.join(folder, "fused_steps.py")):
+        other_steps = _load(os.path.join(folder, "fused_steps.py"), "other_fused_steps")
+        sys.modules["tensorflow_lnrnn.rnn.fused_steps"] = package.fused_steps = other_steps
+    try:
+        module = _load(os.path.join(folder, "tf_fast_path.py"), "other_tf_fast_path")
+    finally:
+        sys.modules["tensorflow_lnrnn.rnn.fused_steps"] = package.fused_steps = this_steps
     takes_zoneout = "zoneout_masks" in inspect.signature(module.run).parameters
 
     def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=None):

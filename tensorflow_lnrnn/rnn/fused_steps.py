@@ -6,23 +6,37 @@ A step is the cell's `call` without Keras's per-step bookkeeping: the layer
 normalizations are the fast path's own (`array_ops.layer_norm`, with a
 hand-written gradient), dropout masks come in drawn once per sequence, and
 zoneout is left to the loop. `array_ops` is the library's namespace:
-`matmul`, `split`, `layer_norm(v, gamma, beta, epsilon)` and `read(variable)`
-(how a weight is read inside the loop). The equations are the cells'
+`matmul`, `split`, `layer_norm(v, gamma, beta, epsilon)`, `float32(x)` and
+`read(variable)` (how a weight is read inside the loop). The equations are the cells'
 (`layer_norm_*_cell.py`); `tests/rnn/fast_path_test.py` pins every step to its
 cell on every option, values and gradients, on every backend with a fast path.
 """
 
 
-def _norm(norm_layer, array_ops):
-    beta = None if norm_layer.beta is None else array_ops.read(norm_layer.beta)
-    return array_ops.read(norm_layer.gamma), beta, norm_layer.epsilon
+def _optional(array_ops, variable):
+    return None if variable is None else array_ops.read(variable)
+
+
+def _norm(norm_layer, array_ops, *shifts):
+    """(gamma, shift, epsilon) of a normalization: its beta and `shifts` (read
+    vectors that are added right after it, or None) folded into one vector
+    before the loop: one add per step, and one gradient reduction, not one per
+    vector."""
+    shift = None
+    for vector in (_optional(array_ops, norm_layer.beta), *shifts):
+        if vector is not None:  # in float32, where `layer_norm` adds it (beta is not autocast, a bias is)
+            vector = array_ops.float32(vector)
+            shift = vector if shift is None else shift + vector
+    return array_ops.read(norm_layer.gamma), shift, norm_layer.epsilon
 
 
 def _lstm(cell, array_ops):
     read, matmul, layer_norm = array_ops.read, array_ops.matmul, array_ops.layer_norm
     kernel, recurrent_kernel = read(cell.kernel), read(cell.recurrent_kernel)
+    # z = LN_k(x W) + LN_r(h U) + bias, with beta_k + beta_r + bias as LN_k's one shift.
     bias = read(cell.bias) if cell.use_bias else None
-    k_norm, r_norm = _norm(cell.kernel_norm, array_ops), _norm(cell.recurrent_norm, array_ops)
+    k_norm = _norm(cell.kernel_norm, array_ops, _optional(array_ops, cell.recurrent_norm.beta), bias)
+    r_gamma, _, r_epsilon = _norm(cell.recurrent_norm, array_ops)
     s_norm = _norm(cell.state_norm, array_ops)
     act, rec_act = cell.activation, cell.recurrent_activation
     carry_normalized_state = cell.carry_normalized_state
@@ -30,9 +44,7 @@ def _lstm(cell, array_ops):
     def step(x_t, states, h_for_matmul):
         h, c = states
         z = layer_norm(matmul(x_t, kernel), *k_norm)
-        z = z + layer_norm(matmul(h_for_matmul, recurrent_kernel), *r_norm)
-        if bias is not None:
-            z = z + bias
+        z = z + layer_norm(matmul(h_for_matmul, recurrent_kernel), r_gamma, None, r_epsilon)
         i, f, g, o = array_ops.split(z, 4, axis=-1)
         c = rec_act(f) * c + rec_act(i) * act(g)
         normalized_c = layer_norm(c, *s_norm)
@@ -49,15 +61,15 @@ def _gru(cell, array_ops):
     if cell.use_bias:
         bias = read(cell.bias)
         input_bias, recurrent_bias = bias[0], bias[1]
-    k_norm, r_norm = _norm(cell.kernel_norm, array_ops), _norm(cell.recurrent_norm, array_ops)
+    # x = LN_k(x W) + input_bias, r = LN_r(h U) + recurrent_bias: each bias folded into its norm's shift.
+    k_norm = _norm(cell.kernel_norm, array_ops, input_bias)
+    r_norm = _norm(cell.recurrent_norm, array_ops, recurrent_bias)
     act, rec_act = cell.activation, cell.recurrent_activation
 
     def step(x_t, states, h_for_matmul):
         (h,) = states
         x = layer_norm(matmul(x_t, kernel), *k_norm)
         r = layer_norm(matmul(h_for_matmul, recurrent_kernel), *r_norm)
-        if input_bias is not None:
-            x, r = x + input_bias, r + recurrent_bias
         x_z, x_r, x_h = array_ops.split(x, 3, axis=-1)
         r_z, r_r, r_h = array_ops.split(r, 3, axis=-1)
         z = rec_act(x_z + r_z)

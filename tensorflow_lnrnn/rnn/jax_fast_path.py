@@ -50,7 +50,7 @@ def _normalize_backward(epsilon, residuals, upstream):
         - jnp.mean(scaled, axis=-1, keepdims=True)
         - normalized * jnp.mean(scaled * normalized, axis=-1, keepdims=True)
     )
-    d_gamma = jnp.sum((upstream * normalized).reshape(-1, gamma.shape[0]), axis=0)
+    d_gamma = jnp.sum(upstream * normalized, axis=tuple(range(upstream.ndim - 1)))
     return d_v, d_gamma
 
 
@@ -72,6 +72,7 @@ class JaxArrayOps:
     matmul = staticmethod(jnp.matmul)
     split = staticmethod(jnp.split)
     layer_norm = staticmethod(layer_norm)
+    float32 = staticmethod(lambda x: jnp.asarray(x).astype(jnp.float32))
     read = staticmethod(lambda variable: variable.value)  # (the stateless scope's value, autocast)
 
 

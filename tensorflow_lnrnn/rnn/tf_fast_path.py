@@ -43,8 +43,9 @@ def layer_norm(v, gamma, beta, epsilon):
                 - tf.reduce_mean(scaled, axis=-1, keepdims=True)
                 - normalized * tf.reduce_mean(scaled * normalized, axis=-1, keepdims=True)
             )
-            d_gamma = tf.reshape(upstream * normalized, [-1, tf.shape(gamma)[0]])
-            return d_v, tf.reduce_sum(d_gamma, axis=0)
+            # Over the leading axes, named statically (no shape ops in the loop).
+            d_gamma = tf.reduce_sum(upstream * normalized, axis=list(range(len(v.shape) - 1)))
+            return d_v, d_gamma
 
         return normalized * gamma, gradient
 
@@ -60,6 +61,7 @@ class TFArrayOps:
     matmul = staticmethod(tf.matmul)
     split = staticmethod(tf.split)
     layer_norm = staticmethod(layer_norm)
+    float32 = staticmethod(lambda x: tf.cast(x, tf.float32))
     read = staticmethod(lambda variable: variable)  # a captured variable, read where used
 
 
