@@ -165,7 +165,7 @@ class LayerNormGRU(LayerNormRNNBase):
 
     A drop-in for `keras.layers.GRU` with layer normalization inside the
     recurrence: `keras.layers.RNN(LayerNormGRUCell(...))` with the same weights and
-    outputs, and a fast path (TensorFlow and JAX backends) for the time loop.
+    outputs, and a fast path (every backend) for the time loop.
 
     Arguments: those of `keras.layers.GRU`, in its order (a positional call
     means what it means there), then the `norm_*` and `zoneout_output` arguments of

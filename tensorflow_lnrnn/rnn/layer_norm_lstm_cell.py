@@ -182,7 +182,7 @@ class LayerNormLSTM(LayerNormRNNBase):
 
     A drop-in for `keras.layers.LSTM` with layer normalization inside the
     recurrence: `keras.layers.RNN(LayerNormLSTMCell(...))` with the same weights and
-    outputs, and a fast path (TensorFlow and JAX backends) for the time loop.
+    outputs, and a fast path (every backend) for the time loop.
 
     Arguments: those of `keras.layers.LSTM`, in its order (a positional call
     means what it means there), then the `norm_*`, `carry_normalized_state` and

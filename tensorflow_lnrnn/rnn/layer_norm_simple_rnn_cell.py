@@ -165,7 +165,7 @@ class LayerNormSimpleRNN(LayerNormRNNBase):
 
     A drop-in for `keras.layers.SimpleRNN` with layer normalization inside the
     recurrence: `keras.layers.RNN(LayerNormSimpleRNNCell(...))` with the same weights and
-    outputs, and a fast path (TensorFlow and JAX backends) for the time loop.
+    outputs, and a fast path (every backend) for the time loop.
 
     Arguments: those of `keras.layers.SimpleRNN`, in its order (a positional call
     means what it means there), then `layernorm_epsilon`, the `gamma_*` arguments and `zoneout_output` of

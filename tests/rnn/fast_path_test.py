@@ -1,4 +1,4 @@
-"""The fast path of the running backend (TensorFlow or JAX; rnn/fast_path.py)
+"""The fast path of the running backend (TensorFlow, JAX or PyTorch; rnn/fast_path.py)
 against Keras's generic loop over the same cell, in what the backend-neutral
 hypothesis test (robustness/masking_test.py) does not draw: training with
 dropout and zoneout (values and gradients), mixed precision, and compiled
@@ -10,6 +10,7 @@ import importlib
 import numpy as np
 import pytest
 
+from tensorflow_lnrnn.rnn import fast_path
 from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras, seed_kwargs
 from tensorflow_lnrnn.utils.test_utils import randomize_weights, to_numpy
 from tests.cell_cases import ALL_VARIANT_CASES
@@ -17,7 +18,7 @@ from tests.conftest import BACKEND
 from tests.gradients import gradients
 
 BATCH, TIME, INPUT_DIM, UNITS = 3, 6, 4, 5
-FAST_PATH_MODULE = {"tensorflow": "tf_fast_path", "jax": "jax_fast_path"}.get(BACKEND)
+FAST_PATH_MODULE = fast_path.MODULES.get(BACKEND)
 
 pytestmark = [
     pytest.mark.skipif(FAST_PATH_MODULE is None, reason=f"no fast path on {BACKEND} (the generic loop runs)"),
@@ -100,7 +101,7 @@ def test_mixed_precision_matches_the_generic_loop(case, inputs, policy):
 
 @pytest.mark.slow_in_variants
 def test_compiled_training_steps_match_the_generic_loop(case, inputs, rng):
-    """`fit`'s compiled step (XLA on JAX) trains both alike."""
+    """`fit`'s step (compiled: a tf.function, XLA on JAX; eager on PyTorch) trains both alike."""
     targets = rng.normal(size=(BATCH, UNITS)).astype("float32")
     losses, weights = [], []
     for layer in fast_and_generic(case, dropout=0.2, **seed_kwargs(3)):

@@ -1,6 +1,6 @@
 """Masks, initial states, every `keras.layers.RNN` option and every convention
 of the cells (`variants`), over their whole product (hypothesis): each public
-class equals the independent NumPy reference, and each whole-sequence layer (its fast path on TensorFlow and JAX) equals
+class equals the independent NumPy reference, and each whole-sequence layer (its fast path) equals
 `keras.layers.RNN(layer.cell)` on the same weights, values and gradients."""
 
 import numpy as np
@@ -82,11 +82,11 @@ def test_masks_and_options_match_rnn_of_the_cell_and_numpy(case, kind, problem):
         plain = keras.layers.RNN(layer.cell, **rnn)
         for g, e in zip(got, as_list(plain(inputs, **call_kwargs))):
             np.testing.assert_allclose(g, e, atol=ATOL, rtol=0)
-        if BACKEND in ("tensorflow", "jax"):  # the fast paths (TF: Keras 3 and Keras 2)
-            cotangents = [rng.normal(size=g.shape).astype("float32") for g in got]
-            fast = gradients(layer, inputs, call_kwargs, cotangents)
-            generic = gradients(plain, inputs, call_kwargs, cotangents)
-            # Relative too: layer normalization over few units is steep (condition
-            # ~1/sqrt(epsilon)), and float32 op orders differ between the loops.
-            for f, g in zip(fast, generic):
-                np.testing.assert_allclose(np.asarray(f), np.asarray(g), atol=1e-4, rtol=1e-3)
+        # Gradients: the fast path (every backend; TF: Keras 3 and 2) against Keras's loop.
+        cotangents = [rng.normal(size=g.shape).astype("float32") for g in got]
+        fast = gradients(layer, inputs, call_kwargs, cotangents)
+        generic = gradients(plain, inputs, call_kwargs, cotangents)
+        # Relative too: layer normalization over few units is steep (condition
+        # ~1/sqrt(epsilon)), and float32 op orders differ between the loops.
+        for f, g in zip(fast, generic):
+            np.testing.assert_allclose(np.asarray(f), np.asarray(g), atol=1e-4, rtol=1e-3)
