@@ -7,7 +7,12 @@ run separately in CI, asserts generous bounds on real sizes.
 import importlib.util
 import json
 import os
+import subprocess
+import sys
 
+import pytest
+
+from tensorflow_lnrnn.utils.compat import IS_KERAS_3
 from tests.conftest import BACKEND
 
 BENCHMARK = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "rnn_benchmark.py")
@@ -45,3 +50,16 @@ def test_benchmark_writes_json_chart_and_table(tmp_path, capsys):
     out = capsys.readouterr()
     assert "| lstm | tiny | train |" in out.out
     assert "[1/3] lstm tiny" in out.err  # progress
+
+
+@pytest.mark.slow  # a process of its own (~20 s)
+def test_backend_flag_chooses_the_backend_before_keras_is_imported(tmp_path):
+    other = next((b for b in ("jax", "torch") if b != BACKEND and importlib.util.find_spec(b)), None)
+    if other is None or not IS_KERAS_3:
+        pytest.skip("needs Keras 3 and another backend installed")
+    command = [sys.executable, BENCHMARK, "--backend", other, "--families", "lstm", "--sizes", "tiny"]
+    command += ["--repeats", "1", "--warmup", "1", "--no-plot", "--out", str(tmp_path)]
+    subprocess.run(command, check=True, timeout=300, env={**os.environ, "KERAS_BACKEND": BACKEND})
+    saved = json.loads((tmp_path / f"cpu_{other}.json").read_text())
+    assert saved["machine"]["backend"] == other
+    assert {r["mode"] for r in saved["results"]} == {"train", "infer"}
