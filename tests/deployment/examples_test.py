@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-pytestmark = pytest.mark.tensorflow_backend
+# slow: conversions of ~10 s each, in the `[deploy]` extra; CI runs them (`-m ""`).
+pytestmark = [pytest.mark.tensorflow_backend, pytest.mark.slow]
 pytest.importorskip("onnxruntime", reason="pip install -e '.[deploy]'")
 pytest.importorskip("ai_edge_litert", reason="pip install -e '.[deploy]'")
 

@@ -20,7 +20,8 @@ from tensorflow_lnrnn.utils.test_utils import randomize_weights
 from tests.cell_cases import CELL_CASES
 from tests.deployment import models
 
-pytestmark = pytest.mark.tensorflow_backend
+# slow: conversions of ~10 s each, in the `[deploy]` extra; CI runs them (`-m ""`).
+pytestmark = [pytest.mark.tensorflow_backend, pytest.mark.slow]
 litert = pytest.importorskip("ai_edge_litert.interpreter", reason="pip install -e '.[deploy]'")
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from tests.deployment import models
 
-pytestmark = pytest.mark.tensorflow_backend
+# slow: conversions of ~10 s each, in the `[deploy]` extra; CI runs them (`-m ""`).
+pytestmark = [pytest.mark.tensorflow_backend, pytest.mark.slow]
 onnxruntime = pytest.importorskip("onnxruntime", reason="pip install -e '.[deploy]'")
 pytest.importorskip("tf2onnx", reason="pip install -e '.[deploy]'")
 
