@@ -51,6 +51,10 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     cell_step = fused_steps.make_step(family, cell, TorchArrayOps)
     zoneout_on = bool(cell.zoneout_rates())
 
+    # Converted once here, not at every step.
+    keep_masks = None if mask is None else mask.bool().unsqueeze(-1)  # (B, T, 1)
+    if zoneout_masks is not None:
+        zoneout_masks = zoneout_masks.to(dtype)
     order = range(sequences.shape[1] - 1, -1, -1) if layer.go_backwards else range(sequences.shape[1])
     states = list(initial_state)
     output = torch.zeros_like(states[0])
@@ -59,12 +63,12 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
         h_for_matmul = states[0] if rec_dp_mask is None else states[0] * rec_dp_mask
         new_states = cell_step(sequences[:, t], states, h_for_matmul)
         if zoneout_on:
-            masks = None if zoneout_masks is None else cell.zoneout_masks_by_state(zoneout_masks[:, t].to(dtype))
+            masks = None if zoneout_masks is None else cell.zoneout_masks_by_state(zoneout_masks[:, t])
             new_states = cell.apply_zoneout(states, new_states, training, masks)
         if mask is None:
             states, output = list(new_states), new_states[0]
         else:
-            keep = mask[:, t].bool().unsqueeze(-1)
+            keep = keep_masks[:, t]
             states = [torch.where(keep, new, old) for new, old in zip(new_states, states)]
             previous = torch.zeros_like(output) if layer.zero_output_for_mask else output
             output = torch.where(keep, new_states[0], previous)
