@@ -17,6 +17,13 @@ def _optional(array_ops, variable):
     return None if variable is None else array_ops.read(variable)
 
 
+def _centered(kernel, array_ops):
+    """The kernel with each row's mean over its columns subtracted: `x W_c` is
+    `x W` minus its mean over the last axis, exactly (the mean is linear in x),
+    so a normalization of it skips its mean, forward and backward, at every step."""
+    return array_ops.center_columns(array_ops.read(kernel))
+
+
 def _norm(norm_layer, array_ops, *shifts):
     """(gamma, shift, epsilon) of a normalization: its beta and `shifts` (read
     vectors that are added right after it, or None) folded into one vector
@@ -32,7 +39,7 @@ def _norm(norm_layer, array_ops, *shifts):
 
 def _lstm(cell, array_ops):
     read, matmul, layer_norm = array_ops.read, array_ops.matmul, array_ops.layer_norm
-    kernel, recurrent_kernel = read(cell.kernel), read(cell.recurrent_kernel)
+    kernel, recurrent_kernel = _centered(cell.kernel, array_ops), _centered(cell.recurrent_kernel, array_ops)
     # z = LN_k(x W) + LN_r(h U) + bias, with beta_k + beta_r + bias as LN_k's one shift.
     bias = read(cell.bias) if cell.use_bias else None
     k_norm = _norm(cell.kernel_norm, array_ops, _optional(array_ops, cell.recurrent_norm.beta), bias)
@@ -43,8 +50,8 @@ def _lstm(cell, array_ops):
 
     def step(x_t, states, h_for_matmul):
         h, c = states
-        z = layer_norm(matmul(x_t, kernel), *k_norm)
-        z = z + layer_norm(matmul(h_for_matmul, recurrent_kernel), r_gamma, None, r_epsilon)
+        z = layer_norm(matmul(x_t, kernel), *k_norm, centered=True)
+        z = z + layer_norm(matmul(h_for_matmul, recurrent_kernel), r_gamma, None, r_epsilon, centered=True)
         i, f, g, o = array_ops.split(z, 4, axis=-1)
         c = rec_act(f) * c + rec_act(i) * act(g)
         normalized_c = layer_norm(c, *s_norm)
@@ -56,7 +63,7 @@ def _lstm(cell, array_ops):
 
 def _gru(cell, array_ops):
     read, matmul, layer_norm = array_ops.read, array_ops.matmul, array_ops.layer_norm
-    kernel, recurrent_kernel = read(cell.kernel), read(cell.recurrent_kernel)
+    kernel, recurrent_kernel = _centered(cell.kernel, array_ops), _centered(cell.recurrent_kernel, array_ops)
     input_bias = recurrent_bias = None
     if cell.use_bias:
         bias = read(cell.bias)
@@ -68,8 +75,8 @@ def _gru(cell, array_ops):
 
     def step(x_t, states, h_for_matmul):
         (h,) = states
-        x = layer_norm(matmul(x_t, kernel), *k_norm)
-        r = layer_norm(matmul(h_for_matmul, recurrent_kernel), *r_norm)
+        x = layer_norm(matmul(x_t, kernel), *k_norm, centered=True)
+        r = layer_norm(matmul(h_for_matmul, recurrent_kernel), *r_norm, centered=True)
         x_z, x_r, x_h = array_ops.split(x, 3, axis=-1)
         r_z, r_r, r_h = array_ops.split(r, 3, axis=-1)
         z = rec_act(x_z + r_z)
@@ -81,14 +88,14 @@ def _gru(cell, array_ops):
 
 def _simple_rnn(cell, array_ops):
     read, matmul = array_ops.read, array_ops.matmul
-    kernel, recurrent_kernel = read(cell.kernel), read(cell.recurrent_kernel)
+    kernel, recurrent_kernel = _centered(cell.kernel, array_ops), _centered(cell.recurrent_kernel, array_ops)
     bias = read(cell.bias) if cell.use_bias else None
     gamma, epsilon = read(cell.layernorm.gamma), cell.layernorm.epsilon
     act = cell.activation
 
     def step(x_t, states, h_for_matmul):
         net = matmul(x_t, kernel) + matmul(h_for_matmul, recurrent_kernel)
-        out = array_ops.layer_norm(net, gamma, None, epsilon)
+        out = array_ops.layer_norm(net, gamma, None, epsilon, centered=True)
         if bias is not None:
             out = out + bias
         if act is not None:

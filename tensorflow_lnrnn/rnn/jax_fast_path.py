@@ -30,26 +30,25 @@ from tensorflow_lnrnn.rnn import fused_steps
 from tensorflow_lnrnn.utils.compat import dropout_masks
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
-def _normalize(v, gamma, epsilon):
-    return _normalize_forward(v, gamma, epsilon)[0]
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _normalize(v, gamma, epsilon, centered):
+    return _normalize_forward(v, gamma, epsilon, centered)[0]
 
 
-def _normalize_forward(v, gamma, epsilon):
-    centered = v - jnp.mean(v, axis=-1, keepdims=True)
-    inverse_std = jax.lax.rsqrt(jnp.mean(jnp.square(centered), axis=-1, keepdims=True) + epsilon)
-    normalized = centered * inverse_std
+def _normalize_forward(v, gamma, epsilon, centered):
+    deviation = v if centered else v - jnp.mean(v, axis=-1, keepdims=True)
+    inverse_std = jax.lax.rsqrt(jnp.mean(jnp.square(deviation), axis=-1, keepdims=True) + epsilon)
+    normalized = deviation * inverse_std
     return normalized * gamma, (normalized, inverse_std, gamma)
 
 
-def _normalize_backward(epsilon, residuals, upstream):
+def _normalize_backward(epsilon, centered, residuals, upstream):
     normalized, inverse_std, gamma = residuals
     scaled = upstream * gamma
-    d_v = inverse_std * (
-        scaled
-        - jnp.mean(scaled, axis=-1, keepdims=True)
-        - normalized * jnp.mean(scaled * normalized, axis=-1, keepdims=True)
-    )
+    d_v = scaled - normalized * jnp.mean(scaled * normalized, axis=-1, keepdims=True)
+    if not centered:
+        d_v = d_v - jnp.mean(scaled, axis=-1, keepdims=True)
+    d_v = inverse_std * d_v
     d_gamma = jnp.sum(upstream * normalized, axis=tuple(range(upstream.ndim - 1)))
     return d_v, d_gamma
 
@@ -57,10 +56,12 @@ def _normalize_backward(epsilon, residuals, upstream):
 _normalize.defvjp(_normalize_forward, _normalize_backward)
 
 
-def layer_norm(v, gamma, beta, epsilon):
-    """LN over the last axis; statistics in float32 (for mixed precision)."""
+def layer_norm(v, gamma, beta, epsilon, centered=False):
+    """LN over the last axis; statistics in float32 (for mixed precision).
+    `centered`: v's mean over the last axis is zero by construction (a
+    projection by centered columns, `fused_steps._centered`)."""
     dtype = v.dtype
-    out = _normalize(v.astype(jnp.float32), gamma.astype(jnp.float32), float(epsilon))
+    out = _normalize(v.astype(jnp.float32), gamma.astype(jnp.float32), float(epsilon), centered)
     if beta is not None:
         out = out + beta.astype(jnp.float32)
     return out.astype(dtype)
@@ -74,6 +75,7 @@ class JaxArrayOps:
     layer_norm = staticmethod(layer_norm)
     float32 = staticmethod(lambda x: jnp.asarray(x).astype(jnp.float32))
     read = staticmethod(lambda variable: variable.value)  # (the stateless scope's value, autocast)
+    center_columns = staticmethod(lambda w: w - jnp.mean(w, axis=-1, keepdims=True))
 
 
 def _time_major(x):

@@ -23,26 +23,26 @@ from tensorflow_lnrnn.rnn import fused_steps
 from tensorflow_lnrnn.utils.compat import dropout_masks
 
 
-def layer_norm(v, gamma, beta, epsilon):
-    """LN over the last axis; statistics in float32 (for mixed precision)."""
+def layer_norm(v, gamma, beta, epsilon, centered=False):
+    """LN over the last axis; statistics in float32 (for mixed precision).
+    `centered`: v's mean over the last axis is zero by construction (a
+    projection by centered columns, `fused_steps._centered`)."""
     dtype = v.dtype
     v = tf.cast(v, tf.float32)
     gamma = tf.cast(gamma, tf.float32)
 
     @tf.custom_gradient
     def normalize(v, gamma):
-        mean = tf.reduce_mean(v, axis=-1, keepdims=True)
-        centered = v - mean
-        inverse_std = tf.math.rsqrt(tf.reduce_mean(tf.square(centered), axis=-1, keepdims=True) + epsilon)
-        normalized = centered * inverse_std
+        deviation = v if centered else v - tf.reduce_mean(v, axis=-1, keepdims=True)
+        inverse_std = tf.math.rsqrt(tf.reduce_mean(tf.square(deviation), axis=-1, keepdims=True) + epsilon)
+        normalized = deviation * inverse_std
 
         def gradient(upstream):
             scaled = upstream * gamma
-            d_v = inverse_std * (
-                scaled
-                - tf.reduce_mean(scaled, axis=-1, keepdims=True)
-                - normalized * tf.reduce_mean(scaled * normalized, axis=-1, keepdims=True)
-            )
+            d_v = scaled - normalized * tf.reduce_mean(scaled * normalized, axis=-1, keepdims=True)
+            if not centered:
+                d_v -= tf.reduce_mean(scaled, axis=-1, keepdims=True)
+            d_v *= inverse_std
             # Over the leading axes, named statically (no shape ops in the loop).
             d_gamma = tf.reduce_sum(upstream * normalized, axis=list(range(len(v.shape) - 1)))
             return d_v, d_gamma
@@ -63,6 +63,7 @@ class TFArrayOps:
     layer_norm = staticmethod(layer_norm)
     float32 = staticmethod(lambda x: tf.cast(x, tf.float32))
     read = staticmethod(lambda variable: variable)  # a captured variable, read where used
+    center_columns = staticmethod(lambda w: w - tf.reduce_mean(w, axis=-1, keepdims=True))
 
 
 def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=None):

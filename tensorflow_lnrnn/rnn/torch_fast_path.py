@@ -20,8 +20,10 @@ from tensorflow_lnrnn.rnn import fused_steps
 from tensorflow_lnrnn.utils.compat import dropout_masks
 
 
-def layer_norm(v, gamma, beta, epsilon):
-    """LN over the last axis; statistics in float32 (for mixed precision)."""
+def layer_norm(v, gamma, beta, epsilon, centered=False):
+    """LN over the last axis; statistics in float32 (for mixed precision).
+    `centered` is not used: PyTorch's kernel is one call with or without the
+    mean (and `center_columns` leaves the weights as they are)."""
     bias = None if beta is None else beta.float()
     return F.layer_norm(v.float(), (v.shape[-1],), gamma.float(), bias, epsilon).to(v.dtype)
 
@@ -34,6 +36,7 @@ class TorchArrayOps:
     layer_norm = staticmethod(layer_norm)
     float32 = staticmethod(lambda x: x.float())
     read = staticmethod(lambda variable: variable.value)  # (autocast, as in the cell's call)
+    center_columns = staticmethod(lambda w: w)  # (see `layer_norm`)
 
 
 def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=None):
