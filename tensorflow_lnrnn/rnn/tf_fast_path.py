@@ -66,10 +66,49 @@ class TFArrayOps:
     center_columns = staticmethod(lambda w: w - tf.reduce_mean(w, axis=-1, keepdims=True))
 
 
+# Lanes in inference: measured best on 2 cores (4 were slower; docs/performance.md).
+LANES = 2
+
+
+def lane_count(batch_size, training):
+    """How many independent batch lanes the loop runs (see `run`): two in
+    inference on a CPU-only machine, one otherwise."""
+    if training or tf.config.list_logical_devices("GPU"):
+        # Training: each lane would compute and accumulate its own weight
+        # gradients at every step, which costs more than the lanes save
+        # (docs/performance.md). GPU: one kernel per op is what is wanted.
+        return 1
+    return 1 if batch_size is not None and batch_size < 2 else LANES
+
+
+def _split_batch(tensor, lanes):
+    """`tensor` (batch first) in `lanes` parts along the batch (the first ones
+    one row longer where it does not divide), a dynamic batch included."""
+    if lanes == 1:
+        return [tensor]
+    batch = tf.shape(tensor)[0]
+    sizes = [(batch + lanes - 1 - lane) // lanes for lane in range(lanes)]
+    return tf.split(tensor, tf.stack(sizes), axis=0, num=lanes)
+
+
+def _time_major_array(tensor, go_backwards, size):
+    """A (B, T, ...) tensor as a TensorArray of its T steps, in processing
+    order: per-step reads whose gradient stays per-step."""
+    time_major = tf.transpose(tensor, [1, 0] + list(range(2, len(tensor.shape))))
+    if go_backwards:
+        time_major = tf.reverse(time_major, [0])
+    return tf.TensorArray(tensor.dtype, size=size).unstack(time_major)
+
+
 def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=None):
     """Keras's `inner_loop` contract: returns (last_output, outputs, states),
     with the masking semantics of Keras's TensorFlow `backend.rnn`.
-    `zoneout_masks`: (B, T, ...) in training when the cell has zoneout, else None."""
+    `zoneout_masks`: (B, T, ...) in training when the cell has zoneout, else None.
+
+    In inference on CPU the batch is run as two independent lanes in the same
+    loop: each step's ops on one half do not wait for the other's, so
+    TensorFlow's executor runs the two chains of small ops side by side, where
+    one chain leaves a core idle (rows are independent: the same numbers)."""
     cell = layer.cell
     # Integer and bool inputs: as `RNN(cell)`, whose matmuls promote them.
     sequences = tf.cast(sequences, cell.compute_dtype)
@@ -78,75 +117,81 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     if dp_mask is not None:
         sequences = sequences * tf.expand_dims(dp_mask, 1)  # the same mask at every step
     cell_step = fused_steps.make_step(family, cell, TFArrayOps)
-    # Zoneout (rnn/zoneout.py): its equations are the cell's own. In training,
-    # each step reads its masks, in the inputs' processing order.
-    if zoneout_masks is not None:
-        masks_time_major = tf.transpose(tf.cast(zoneout_masks, sequences.dtype), [1, 0, 2])
-        if layer.go_backwards:
-            masks_time_major = tf.reverse(masks_time_major, [0])
-        zoneout_masks = tf.TensorArray(sequences.dtype, size=tf.shape(masks_time_major)[0]).unstack(masks_time_major)
     zoneout_on = bool(cell.zoneout_rates())
-
-    def step(t, x_t, states, h_for_matmul):
-        new_states = cell_step(x_t, states, h_for_matmul)
-        if not zoneout_on:
-            return new_states
-        masks = None
-        if zoneout_masks is not None:
-            # Packed as the generic loop gets them at the end of a step's inputs.
-            masks = cell.zoneout_masks_by_state(zoneout_masks.read(t))
-        return cell.apply_zoneout(states, new_states, training, masks)
-
-    # Time-major TensorArrays: per-step reads whose gradient stays per-step.
-    inputs = tf.transpose(sequences, [1, 0, 2])
-    if layer.go_backwards:
-        inputs = tf.reverse(inputs, [0])
+    go_backwards, return_sequences = layer.go_backwards, layer.return_sequences
     # The static length where there is one, as Keras's own loop does: a tensor
     # there makes tf2onnx type the ONNX Loop's counter inconsistently (onnxruntime
     # refuses the file: "Tensor element type mismatch").
-    steps = inputs.shape[0] if inputs.shape[0] is not None else tf.shape(inputs)[0]
-    inputs = tf.TensorArray(inputs.dtype, size=steps).unstack(inputs)
+    steps = sequences.shape[1] if sequences.shape[1] is not None else tf.shape(sequences)[1]
+    lanes = lane_count(sequences.shape[0], training)
+
+    # Per lane: its rows of everything that has a batch axis.
+    lane_inputs = [_time_major_array(x, go_backwards, steps) for x in _split_batch(sequences, lanes)]
+    # Zoneout (rnn/zoneout.py): its equations are the cell's own. In training,
+    # each step reads its masks, in the inputs' processing order.
+    lane_zoneout = [None] * lanes
+    if zoneout_masks is not None:
+        zoneout_masks = tf.cast(zoneout_masks, sequences.dtype)
+        lane_zoneout = [_time_major_array(m, go_backwards, steps) for m in _split_batch(zoneout_masks, lanes)]
+    lane_rec_dp = [None] * lanes if rec_dp_mask is None else _split_batch(rec_dp_mask, lanes)
+    lane_keep = [None] * lanes
+    if mask is not None:
+        # (B, T, 1): each step reads a mask that broadcasts over units.
+        keep = tf.expand_dims(tf.cast(mask, tf.bool), -1)
+        lane_keep = [_time_major_array(k, go_backwards, steps) for k in _split_batch(keep, lanes)]
     states = [tf.convert_to_tensor(s) for s in initial_state]
+    lane_states = [list(parts) for parts in zip(*[_split_batch(s, lanes) for s in states])]
+    # With a mask, the last output is carried: it can differ from the last state.
+    lane_last = [tf.zeros_like(s[0]) for s in lane_states] if mask is not None else []
     # Per-step outputs only when asked for (an unused TensorArray still costs,
     # and XLA cannot differentiate an empty one).
-    outputs = [tf.TensorArray(states[0].dtype, size=steps)] if layer.return_sequences else []
+    lane_outputs = [tf.TensorArray(states[0].dtype, size=steps) for _ in range(lanes)] if return_sequences else []
 
-    if mask is None:
+    def lane_step(t, x_t, states, last, rec_dp, zoneout, keep):
+        h_for_matmul = states[0] if rec_dp is None else states[0] * rec_dp
+        new_states = cell_step(x_t, states, h_for_matmul)
+        if zoneout_on:
+            # Packed as the generic loop gets them at the end of a step's inputs.
+            masks = None if zoneout is None else cell.zoneout_masks_by_state(zoneout.read(t))
+            new_states = cell.apply_zoneout(states, new_states, training, masks)
+        if keep is None:
+            return new_states, new_states[0]
+        # A masked step keeps the previous states; its output is zeros
+        # (`zero_output_for_mask`) or the previous step's output, which is
+        # zeros before the first unmasked step, not the initial state.
+        keep_t = keep.read(t)
+        output = tf.where(keep_t, new_states[0], tf.zeros_like(last) if layer.zero_output_for_mask else last)
+        return [tf.where(keep_t, new, old) for new, old in zip(new_states, states)], output
 
-        def body(t, states, outputs):
-            h_for_matmul = states[0] if rec_dp_mask is None else states[0] * rec_dp_mask
-            states = step(t, inputs.read(t), states, h_for_matmul)
-            return t + 1, states, [ta.write(t, states[0]) for ta in outputs]
-
-        loop_vars = (tf.constant(0), states, outputs)
-    else:
-        # Time-major (T, B, 1): each step reads a mask that broadcasts over units.
-        time_mask = tf.expand_dims(tf.transpose(tf.cast(mask, tf.bool), [1, 0]), -1)
-        if layer.go_backwards:
-            time_mask = tf.reverse(time_mask, [0])
-        time_mask = tf.TensorArray(tf.bool, size=steps).unstack(time_mask)
-        zeros = tf.zeros_like(states[0])
-
-        def body(t, states, output, outputs):
-            # A masked step keeps the previous states; its output is zeros
-            # (`zero_output_for_mask`) or the previous step's output, which is
-            # zeros before the first unmasked step, not the initial state.
-            h_for_matmul = states[0] if rec_dp_mask is None else states[0] * rec_dp_mask
-            new_states = step(t, inputs.read(t), states, h_for_matmul)
-            keep = time_mask.read(t)
-            states = [tf.where(keep, new, old) for new, old in zip(new_states, states)]
-            output = tf.where(keep, new_states[0], zeros if layer.zero_output_for_mask else output)
-            return t + 1, states, output, [ta.write(t, output) for ta in outputs]
-
-        loop_vars = (tf.constant(0), states, zeros, outputs)
+    def body(t, lane_states, lane_last, lane_outputs):
+        new_lane_states, outputs = [], []
+        for lane in range(lanes):
+            last = lane_last[lane] if mask is not None else None
+            new_states, output = lane_step(
+                t,
+                lane_inputs[lane].read(t),
+                lane_states[lane],
+                last,
+                lane_rec_dp[lane],
+                lane_zoneout[lane],
+                lane_keep[lane],
+            )
+            new_lane_states.append(new_states)
+            outputs.append(output)
+        new_last = outputs if mask is not None else []
+        return t + 1, new_lane_states, new_last, [ta.write(t, out) for ta, out in zip(lane_outputs, outputs)]
 
     # maximum_iterations: XLA (jit_compile=True) needs a bound to differentiate the loop.
-    results = tf.while_loop(lambda t, *_: t < steps, body, loop_vars, maximum_iterations=steps)
-    states, outputs = results[1], results[-1]
+    loop_vars = (tf.constant(0), lane_states, lane_last, lane_outputs)
+    _, lane_states, lane_last, lane_outputs = tf.while_loop(
+        lambda t, *_: t < steps, body, loop_vars, maximum_iterations=steps
+    )
+    states = [tf.concat(parts, 0) if lanes > 1 else parts[0] for parts in zip(*lane_states)]
     # Every cell's output is its first state; with a mask, the last step's output.
-    last_output = states[0] if mask is None else results[2]
-    if layer.return_sequences:
-        outputs = tf.transpose(outputs[0].stack(), [1, 0, 2])
+    last_output = states[0] if mask is None else tf.concat(lane_last, 0)
+    if return_sequences:
+        outputs = tf.concat([ta.stack() for ta in lane_outputs], 1)  # (T, B, units)
+        outputs = tf.transpose(outputs, [1, 0, 2])
     else:
         outputs = tf.expand_dims(last_output, 1)  # unused by RNN.call
     return last_output, outputs, states

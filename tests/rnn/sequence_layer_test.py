@@ -97,6 +97,25 @@ def test_gradients_match_generic_loop(case, inputs, mask):
     assert_same(gradients[0], gradients[1], atol=1e-4)
 
 
+@pytest.mark.skipif(bool(tf.config.list_logical_devices("GPU")), reason="lanes are for CPU-only machines")
+def test_inference_lanes_split_a_dynamic_batch(case, rng):
+    """In inference the TF loop runs the batch as lanes (tf_fast_path.lane_count);
+    a batch only known at run time splits there, and a batch of one leaves a lane
+    empty. Training runs one lane."""
+    from tensorflow_lnrnn.rnn import tf_fast_path
+
+    assert tf_fast_path.lane_count(None, training=False) == tf_fast_path.LANES > 1
+    assert tf_fast_path.lane_count(1, training=False) == 1
+    assert tf_fast_path.lane_count(64, training=True) == 1
+    fast, generic = fast_and_generic(case, return_sequences=True, return_state=True)
+    signature = [tf.TensorSpec((None, None, INPUT_DIM)), tf.TensorSpec((None, None), tf.bool)]
+    call = tf.function(lambda x, mask: fast(x, mask=mask, training=False), input_signature=signature)
+    for batch in (1, 2, 5):
+        x = rng.normal(size=(batch, TIME, INPUT_DIM)).astype("float32")
+        mask = rng.uniform(size=(batch, TIME)) < 0.7
+        assert_same(call(x, mask), generic(x, mask=mask, training=False))
+
+
 def test_dropout_same_masks_as_generic_loop_and_none_at_inference(case, inputs):
     kwargs = dict(return_sequences=True, dropout=0.3, recurrent_dropout=0.3, **seed_kwargs(11))
     fast, generic = fast_and_generic(case, **kwargs)
