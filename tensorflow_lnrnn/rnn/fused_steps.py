@@ -1,15 +1,19 @@
 """The fast paths' time steps, one per cell family, written once for every
 array library that has a fast path (TensorFlow: `tf_fast_path.py`, JAX:
-`jax_fast_path.py`).
+`jax_fast_path.py`, PyTorch: `torch_fast_path.py`).
 
 A step is the cell's `call` without Keras's per-step bookkeeping: the layer
 normalizations are the fast path's own (`array_ops.layer_norm`, with a
 hand-written gradient), dropout masks come in drawn once per sequence, and
-zoneout is left to the loop. `array_ops` is the library's namespace:
-`matmul`, `split`, `layer_norm(v, gamma, beta, epsilon)`, `float32(x)` and
-`read(variable)` (how a weight is read inside the loop). The equations are the cells'
-(`layer_norm_*_cell.py`); `tests/rnn/fast_path_test.py` pins every step to its
-cell on every option, values and gradients, on every backend with a fast path.
+zoneout is left to the loop. The projections' kernels are centered once per
+call (`_centered`), so the normalizations of `x W` and `h U` need no mean.
+`array_ops` is the library's namespace: `matmul`, `split`,
+`layer_norm(v, gamma, beta, epsilon, centered=False)`, `float32(x)`,
+`center_columns(w)` and `read(variable)` (how a weight is read inside the
+loop). The equations are the cells' (`layer_norm_*_cell.py`);
+`tests/rnn/fast_path_test.py` and `tests/robustness/masking_test.py` pin every
+step to its cell on every option, values and gradients, on every backend with
+a fast path.
 """
 
 

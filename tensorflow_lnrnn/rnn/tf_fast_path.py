@@ -8,7 +8,11 @@ What makes them fast, each measured with `benchmarks/rnn_benchmark.py` on CPU
 - the loop reads time-major slices from a TensorArray (slicing a tensor inside
   the loop would make the backward pass build a full-size gradient per step),
   and only collects per-step outputs when `return_sequences` needs them;
-- per-sequence dropout masks are Keras's own, drawn once and reused.
+- per-sequence dropout masks are Keras's own, drawn once and reused;
+- in inference on CPU, the batch runs as two lanes in one loop (`lane_count`):
+  a step is a long chain of small ops (the normalizations are on the
+  recurrence), and one chain keeps one of TensorFlow's executor threads idle
+  most of the time; two independent chains fill both.
 Computing the input projection and its normalization for all time steps at once,
 before the loop, was measured and lost on CPU (memory-bound on a (B, T, 4H)
 tensor), as did compiling the loop with XLA; see docs/performance.md.
@@ -86,9 +90,12 @@ def _split_batch(tensor, lanes):
     one row longer where it does not divide), a dynamic batch included."""
     if lanes == 1:
         return [tensor]
-    batch = tf.shape(tensor)[0]
+    batch = tensor.shape[0]
+    if batch is None:
+        batch = tf.shape(tensor)[0]
     sizes = [(batch + lanes - 1 - lane) // lanes for lane in range(lanes)]
-    return tf.split(tensor, tf.stack(sizes), axis=0, num=lanes)
+    # Static sizes where the batch is: converters (LiteRT) want static shapes.
+    return tf.split(tensor, sizes if isinstance(batch, int) else tf.stack(sizes), axis=0, num=lanes)
 
 
 def _time_major_array(tensor, go_backwards, size):
@@ -137,15 +144,18 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     lane_keep = [None] * lanes
     if mask is not None:
         # (B, T, 1): each step reads a mask that broadcasts over units.
-        keep = tf.expand_dims(tf.cast(mask, tf.bool), -1)
-        lane_keep = [_time_major_array(k, go_backwards, steps) for k in _split_batch(keep, lanes)]
+        # Split as integers: LiteRT has no native split of booleans.
+        keep = tf.expand_dims(tf.cast(tf.cast(mask, tf.bool), tf.int32), -1)
+        lane_keep = [_time_major_array(tf.cast(k, tf.bool), go_backwards, steps) for k in _split_batch(keep, lanes)]
     states = [tf.convert_to_tensor(s) for s in initial_state]
     lane_states = [list(parts) for parts in zip(*[_split_batch(s, lanes) for s in states])]
     # With a mask, the last output is carried: it can differ from the last state.
     lane_last = [tf.zeros_like(s[0]) for s in lane_states] if mask is not None else []
     # Per-step outputs only when asked for (an unused TensorArray still costs,
     # and XLA cannot differentiate an empty one).
-    lane_outputs = [tf.TensorArray(states[0].dtype, size=steps) for _ in range(lanes)] if return_sequences else []
+    lane_outputs = []
+    if return_sequences:  # (each lane's element shape given: LiteRT lowers the lists with it)
+        lane_outputs = [tf.TensorArray(s[0].dtype, size=steps, element_shape=s[0].shape) for s in lane_states]
 
     def lane_step(t, x_t, states, last, rec_dp, zoneout, keep):
         h_for_matmul = states[0] if rec_dp is None else states[0] * rec_dp
