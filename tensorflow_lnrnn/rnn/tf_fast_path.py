@@ -77,10 +77,11 @@ LANES = 2
 def lane_count(batch_size, training):
     """How many independent batch lanes the loop runs (see `run`): two in
     inference on a CPU-only machine, one otherwise."""
-    if training or tf.config.list_logical_devices("GPU"):
+    if training or any(tf.config.list_logical_devices(kind) for kind in ("GPU", "TPU")):
         # Training: each lane would compute and accumulate its own weight
         # gradients at every step, which costs more than the lanes save
-        # (docs/performance.md). GPU: one kernel per op is what is wanted.
+        # (docs/performance.md). Accelerators: one kernel per op is what they
+        # want. (A graph keeps the lanes it was traced with, wherever it runs.)
         return 1
     return 1 if batch_size is not None and batch_size < 2 else LANES
 
