@@ -133,34 +133,38 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     steps = sequences.shape[1] if sequences.shape[1] is not None else tf.shape(sequences)[1]
     lanes = lane_count(sequences.shape[0], training)
 
-    # Per lane: its rows of everything that has a batch axis.
-    lane_inputs = [_time_major_array(x, go_backwards, steps) for x in _split_batch(sequences, lanes)]
-    # Zoneout (rnn/zoneout.py): its equations are the cell's own. In training,
-    # each step reads its masks, in the inputs' processing order.
-    lane_zoneout = [None] * lanes
-    if zoneout_masks is not None:
-        zoneout_masks = tf.cast(zoneout_masks, sequences.dtype)
-        lane_zoneout = [_time_major_array(m, go_backwards, steps) for m in _split_batch(zoneout_masks, lanes)]
-    lane_rec_dp = [None] * lanes if rec_dp_mask is None else _split_batch(rec_dp_mask, lanes)
-    lane_keep = [None] * lanes
+    # Per lane: its rows of everything that has a batch axis; time-major
+    # TensorArrays of what is read per step, in processing order.
+    lanes_inputs = [_time_major_array(x, go_backwards, steps) for x in _split_batch(sequences, lanes)]
+    lanes_keep = lanes_zoneout = lanes_rec_dp = [None] * lanes
     if mask is not None:
         # (B, T, 1): each step reads a mask that broadcasts over units.
         # Split as integers: LiteRT has no native split of booleans.
         keep = tf.expand_dims(tf.cast(tf.cast(mask, tf.bool), tf.int32), -1)
-        lane_keep = [_time_major_array(tf.cast(k, tf.bool), go_backwards, steps) for k in _split_batch(keep, lanes)]
+        lanes_keep = [_time_major_array(tf.cast(k, tf.bool), go_backwards, steps) for k in _split_batch(keep, lanes)]
+    # Zoneout (rnn/zoneout.py): its equations are the cell's own. In training,
+    # each step reads its masks.
+    if zoneout_masks is not None:
+        zoneout_masks = tf.cast(zoneout_masks, sequences.dtype)
+        lanes_zoneout = [_time_major_array(m, go_backwards, steps) for m in _split_batch(zoneout_masks, lanes)]
+    if rec_dp_mask is not None:
+        lanes_rec_dp = _split_batch(rec_dp_mask, lanes)
+    lanes_reads = list(zip(lanes_inputs, lanes_keep, lanes_zoneout, lanes_rec_dp))
     states = [tf.convert_to_tensor(s) for s in initial_state]
-    lane_states = [list(parts) for parts in zip(*[_split_batch(s, lanes) for s in states])]
+    lanes_states = [list(parts) for parts in zip(*[_split_batch(s, lanes) for s in states])]
     # With a mask, the last output is carried: it can differ from the last state.
-    lane_last = [tf.zeros_like(s[0]) for s in lane_states] if mask is not None else []
+    lanes_last = [tf.zeros_like(s[0]) for s in lanes_states] if mask is not None else []
     # Per-step outputs only when asked for (an unused TensorArray still costs,
     # and XLA cannot differentiate an empty one).
-    lane_outputs = []
+    lanes_outputs = []
     if return_sequences:  # (each lane's element shape given: LiteRT lowers the lists with it)
-        lane_outputs = [tf.TensorArray(s[0].dtype, size=steps, element_shape=s[0].shape) for s in lane_states]
+        lanes_outputs = [tf.TensorArray(s[0].dtype, size=steps, element_shape=s[0].shape) for s in lanes_states]
 
-    def lane_step(t, x_t, states, last, rec_dp, zoneout, keep):
+    def lane_step(t, reads, states, last):
+        """One step of one lane: (new states, its output)."""
+        inputs, keep, zoneout, rec_dp = reads
         h_for_matmul = states[0] if rec_dp is None else states[0] * rec_dp
-        new_states = cell_step(x_t, states, h_for_matmul)
+        new_states = cell_step(inputs.read(t), states, h_for_matmul)
         if zoneout_on:
             # Packed as the generic loop gets them at the end of a step's inputs.
             masks = None if zoneout is None else cell.zoneout_masks_by_state(zoneout.read(t))
@@ -174,34 +178,27 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
         output = tf.where(keep_t, new_states[0], tf.zeros_like(last) if layer.zero_output_for_mask else last)
         return [tf.where(keep_t, new, old) for new, old in zip(new_states, states)], output
 
-    def body(t, lane_states, lane_last, lane_outputs):
-        new_lane_states, outputs = [], []
-        for lane in range(lanes):
-            last = lane_last[lane] if mask is not None else None
-            new_states, output = lane_step(
-                t,
-                lane_inputs[lane].read(t),
-                lane_states[lane],
-                last,
-                lane_rec_dp[lane],
-                lane_zoneout[lane],
-                lane_keep[lane],
-            )
-            new_lane_states.append(new_states)
-            outputs.append(output)
-        new_last = outputs if mask is not None else []
-        return t + 1, new_lane_states, new_last, [ta.write(t, out) for ta, out in zip(lane_outputs, outputs)]
+    def body(t, lanes_states, lanes_last, lanes_outputs):
+        lasts = lanes_last if mask is not None else [None] * lanes
+        stepped = [lane_step(t, *lane) for lane in zip(lanes_reads, lanes_states, lasts)]
+        outputs = [output for _, output in stepped]
+        return (
+            t + 1,
+            [new_states for new_states, _ in stepped],
+            outputs if mask is not None else [],
+            [ta.write(t, output) for ta, output in zip(lanes_outputs, outputs)],
+        )
 
     # maximum_iterations: XLA (jit_compile=True) needs a bound to differentiate the loop.
-    loop_vars = (tf.constant(0), lane_states, lane_last, lane_outputs)
-    _, lane_states, lane_last, lane_outputs = tf.while_loop(
+    loop_vars = (tf.constant(0), lanes_states, lanes_last, lanes_outputs)
+    _, lanes_states, lanes_last, lanes_outputs = tf.while_loop(
         lambda t, *_: t < steps, body, loop_vars, maximum_iterations=steps
     )
-    states = [tf.concat(parts, 0) if lanes > 1 else parts[0] for parts in zip(*lane_states)]
+    states = [tf.concat(parts, 0) if lanes > 1 else parts[0] for parts in zip(*lanes_states)]
     # Every cell's output is its first state; with a mask, the last step's output.
-    last_output = states[0] if mask is None else tf.concat(lane_last, 0)
+    last_output = states[0] if mask is None else tf.concat(lanes_last, 0)
     if return_sequences:
-        outputs = tf.concat([ta.stack() for ta in lane_outputs], 1)  # (T, B, units)
+        outputs = tf.concat([ta.stack() for ta in lanes_outputs], 1)  # (T, B, units)
         outputs = tf.transpose(outputs, [1, 0, 2])
     else:
         outputs = tf.expand_dims(last_output, 1)  # unused by RNN.call
