@@ -63,3 +63,15 @@ def test_backend_flag_chooses_the_backend_before_keras_is_imported(tmp_path):
     saved = json.loads((tmp_path / f"cpu_{other}.json").read_text())
     assert saved["machine"]["backend"] == other
     assert {r["mode"] for r in saved["results"]} == {"train", "infer"}
+
+
+@pytest.mark.tensorflow_backend
+def test_the_hoisted_weight_gradients_prototype_computes_the_same_gradients():
+    """benchmarks/weight_gradient_probe.py (a lever measured in docs/performance.md)
+    times a rewrite of the gradients: it must first compute the same ones."""
+    path = os.path.join(os.path.dirname(BENCHMARK), "weight_gradient_probe.py")
+    spec = importlib.util.spec_from_file_location("weight_gradient_probe", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    report = module.main(["--size", "tiny", "--repeats", "1"])
+    assert len(report["differences"]) == 7 and max(report["differences"]) < 1e-5
