@@ -109,11 +109,14 @@ def test_inference_lanes_split_a_dynamic_batch(case, rng):
     assert tf_fast_path.lane_count(64, training=True) == 1
     fast, generic = fast_and_generic(case, return_sequences=True, return_state=True)
     signature = [tf.TensorSpec((None, None, INPUT_DIM)), tf.TensorSpec((None, None), tf.bool)]
-    call = tf.function(lambda x, mask: fast(x, mask=mask, training=False), input_signature=signature)
-    for batch in (1, 2, 5):
-        x = rng.normal(size=(batch, TIME, INPUT_DIM)).astype("float32")
-        mask = rng.uniform(size=(batch, TIME)) < 0.7
-        assert_same(call(x, mask), generic(x, mask=mask, training=False))
+    for jit_compile in (False, True):  # (XLA too)
+        call = tf.function(
+            lambda x, mask: fast(x, mask=mask, training=False), input_signature=signature, jit_compile=jit_compile
+        )
+        for batch in (1, 2, 5):
+            x = rng.normal(size=(batch, TIME, INPUT_DIM)).astype("float32")
+            mask = rng.uniform(size=(batch, TIME)) < 0.7
+            assert_same(call(x, mask), generic(x, mask=mask, training=False))
 
 
 def test_dropout_same_masks_as_generic_loop_and_none_at_inference(case, inputs):
