@@ -24,7 +24,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from tensorflow_lnrnn.rnn.tf_fast_path import layer_norm
+from tensorflow_lnrnn.rnn.tf_array_ops import layer_norm
 
 SIZES = {
     "tiny": (4, 5, 3, 2),  # (batch, time, input, units): tests only

@@ -2,17 +2,19 @@
 
 What makes them fast, each measured with `benchmarks/rnn_benchmark.py` on CPU
 (docs/performance.md has the numbers and what did not win):
-- a layer normalization with a hand-written gradient (`layer_norm` below):
+- a layer normalization with a hand-written gradient (`tf_array_ops.py`):
   TensorFlow's autodiff of `tf.nn.moments` adds a dozen ops per step to the
   backward loop, this one three reductions;
 - the loop reads time-major slices from a TensorArray (slicing a tensor inside
   the loop would make the backward pass build a full-size gradient per step),
   and only collects per-step outputs when `return_sequences` needs them;
 - per-sequence dropout masks are Keras's own, drawn once and reused;
-- in inference on CPU, the batch runs as two lanes in one loop (`lane_count`):
-  a step is a long chain of small ops (the normalizations are on the
-  recurrence), and one chain keeps one of TensorFlow's executor threads idle
-  most of the time; two independent chains fill both.
+- on CPU, the batch runs as two lanes in one loop (`loop_plan`): a step is a
+  long chain of small ops (the normalizations are on the recurrence), and one
+  chain keeps one of TensorFlow's executor threads idle most of the time; two
+  independent chains fill both;
+- in training with large kernels, their weight gradients are one matmul after
+  the backward loop instead of one per step (`tf_hoisted_gradients.py`).
 Computing the input projection and its normalization for all time steps at once,
 before the loop, was measured and lost on CPU (memory-bound on a (B, T, 4H)
 tensor), as did compiling the loop with XLA; see docs/performance.md.
@@ -21,69 +23,45 @@ The steps' math is the cells', written once for every fast path in
 against the generic one and against NumPy, values and gradients.
 """
 
+from typing import NamedTuple, Optional
+
 import tensorflow as tf
 
-from tensorflow_lnrnn.rnn import fused_steps
+from tensorflow_lnrnn.rnn import fused_steps, tf_hoisted_gradients
+from tensorflow_lnrnn.rnn.tf_array_ops import TFArrayOps
 from tensorflow_lnrnn.utils.compat import dropout_masks
 
 
-def layer_norm(v, gamma, beta, epsilon, centered=False):
-    """LN over the last axis; statistics in float32 (for mixed precision).
-    `centered`: v's mean over the last axis is zero by construction (a
-    projection by centered columns, `fused_steps._centered`)."""
-    dtype = v.dtype
-    v = tf.cast(v, tf.float32)
-    gamma = tf.cast(gamma, tf.float32)
+class LoopPlan(NamedTuple):
+    """How `run` lays out the loop; the numbers are the same either way.
+    `lanes`: the batch in that many independent lanes. `hoist_from_rows`:
+    kernels with at least that many rows get their weight gradients hoisted
+    out of the backward loop (`tf_hoisted_gradients.py`); None: none."""
 
-    @tf.custom_gradient
-    def normalize(v, gamma):
-        deviation = v if centered else v - tf.reduce_mean(v, axis=-1, keepdims=True)
-        inverse_std = tf.math.rsqrt(tf.reduce_mean(tf.square(deviation), axis=-1, keepdims=True) + epsilon)
-        normalized = deviation * inverse_std
-
-        def gradient(upstream):
-            scaled = upstream * gamma
-            d_v = scaled - normalized * tf.reduce_mean(scaled * normalized, axis=-1, keepdims=True)
-            if not centered:
-                d_v -= tf.reduce_mean(scaled, axis=-1, keepdims=True)
-            d_v *= inverse_std
-            # Over the leading axes, named statically (no shape ops in the loop).
-            d_gamma = tf.reduce_sum(upstream * normalized, axis=list(range(len(v.shape) - 1)))
-            return d_v, d_gamma
-
-        return normalized * gamma, gradient
-
-    out = normalize(v, gamma)
-    if beta is not None:
-        out = out + tf.cast(beta, tf.float32)
-    return tf.cast(out, dtype)
+    lanes: int
+    hoist_from_rows: Optional[int]
 
 
-class TFArrayOps:
-    """`fused_steps.py`'s namespace for TensorFlow (Keras 3's TF backend and Keras 2)."""
-
-    matmul = staticmethod(tf.matmul)
-    split = staticmethod(tf.split)
-    layer_norm = staticmethod(layer_norm)
-    float32 = staticmethod(lambda x: tf.cast(x, tf.float32))
-    read = staticmethod(lambda variable: variable)  # a captured variable, read where used
-    center_columns = staticmethod(lambda w: w - tf.reduce_mean(w, axis=-1, keepdims=True))
-
-
-# Lanes in inference: measured best on 2 cores (4 were slower; docs/performance.md).
+# Measured on a 2-core CPU (docs/performance.md, "Loop plans"). Inference: two
+# lanes fill both cores (four were slower). Training: lanes lost (each lane's
+# matmuls and weight gradients stream the kernels again); hoisting a kernel's
+# weight gradient wins from 512 rows (the kernel and its per-step gradient
+# outgrow the caches: 0.88-0.99 of the step's time), and was even or lost at
+# 256-384 (the per-step matmuls are cheap there, and run beside the chain of
+# small ops on the recurrence).
 LANES = 2
+HOIST_FROM_ROWS = 512
 
 
-def lane_count(batch_size, training):
-    """How many independent batch lanes the loop runs (see `run`): two in
-    inference on a CPU-only machine, one otherwise."""
-    if training or any(tf.config.list_logical_devices(kind) for kind in ("GPU", "TPU")):
-        # Training: each lane would compute and accumulate its own weight
-        # gradients at every step, which costs more than the lanes save
-        # (docs/performance.md). Accelerators: one kernel per op is what they
-        # want. (A graph keeps the lanes it was traced with, wherever it runs.)
-        return 1
-    return 1 if batch_size is not None and batch_size < 2 else LANES
+def loop_plan(batch_size, training):
+    """The `LoopPlan` for a call: `batch_size` static (an int) or None."""
+    if any(tf.config.list_logical_devices(kind) for kind in ("GPU", "TPU")):
+        # Accelerators: one kernel per op, on the whole batch, is what they
+        # want. (A graph keeps the plan it was traced with, wherever it runs.)
+        return LoopPlan(lanes=1, hoist_from_rows=None)
+    if training:
+        return LoopPlan(lanes=1, hoist_from_rows=HOIST_FROM_ROWS)
+    return LoopPlan(lanes=1 if batch_size is not None and batch_size < 2 else LANES, hoist_from_rows=None)
 
 
 def _split_batch(tensor, lanes):
@@ -113,10 +91,11 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     with the masking semantics of Keras's TensorFlow `backend.rnn`.
     `zoneout_masks`: (B, T, ...) in training when the cell has zoneout, else None.
 
-    In inference on CPU the batch is run as two independent lanes in the same
-    loop: each step's ops on one half do not wait for the other's, so
-    TensorFlow's executor runs the two chains of small ops side by side, where
-    one chain leaves a core idle (rows are independent: the same numbers)."""
+    On CPU the batch is run as independent lanes in the same loop where
+    `loop_plan` says so: each step's ops on one half do not wait for the
+    other's, so TensorFlow's executor runs the two chains of small ops side by
+    side, where one chain leaves a core idle (rows are independent: the same
+    numbers)."""
     cell = layer.cell
     # Integer and bool inputs: as `RNN(cell)`, whose matmuls promote them.
     sequences = tf.cast(sequences, cell.compute_dtype)
@@ -124,18 +103,24 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     dp_mask, rec_dp_mask = dropout_masks(cell, sequences[:, 0], initial_state[0], training)
     if dp_mask is not None:
         sequences = sequences * tf.expand_dims(dp_mask, 1)  # the same mask at every step
-    cell_step = fused_steps.make_step(family, cell, TFArrayOps)
+    plan = loop_plan(sequences.shape[0], training)
+    lanes = plan.lanes
+    array_ops = TFArrayOps
+    if plan.hoist_from_rows is not None:
+        array_ops = tf_hoisted_gradients.HoistedArrayOps(plan.hoist_from_rows)
+    cell_step = fused_steps.make_step(family, cell, array_ops)
+    hoisted_kernels = getattr(array_ops, "kernels", [])  # (the ones big enough)
     zoneout_on = bool(cell.zoneout_rates())
     go_backwards, return_sequences = layer.go_backwards, layer.return_sequences
     # The static length where there is one, as Keras's own loop does: a tensor
     # there makes tf2onnx type the ONNX Loop's counter inconsistently (onnxruntime
     # refuses the file: "Tensor element type mismatch").
     steps = sequences.shape[1] if sequences.shape[1] is not None else tf.shape(sequences)[1]
-    lanes = lane_count(sequences.shape[0], training)
 
     # Per lane: its rows of everything that has a batch axis; time-major
     # TensorArrays of what is read per step, in processing order.
-    lanes_inputs = [_time_major_array(x, go_backwards, steps) for x in _split_batch(sequences, lanes)]
+    lanes_sequences = _split_batch(sequences, lanes)
+    lanes_inputs = [_time_major_array(x, go_backwards, steps) for x in lanes_sequences]
     lanes_keep = lanes_zoneout = lanes_rec_dp = [None] * lanes
     if mask is not None:
         # (B, T, 1): each step reads a mask that broadcasts over units.
@@ -149,7 +134,16 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
         lanes_zoneout = [_time_major_array(m, go_backwards, steps) for m in _split_batch(zoneout_masks, lanes)]
     if rec_dp_mask is not None:
         lanes_rec_dp = _split_batch(rec_dp_mask, lanes)
-    lanes_reads = list(zip(lanes_inputs, lanes_keep, lanes_zoneout, lanes_rec_dp))
+    lanes_probes = [None] * lanes
+    if hoisted_kernels:
+        widths = [kernel.value.shape[0] for kernel in array_ops.kernels]
+        lanes_probes = [
+            tf_hoisted_gradients.LaneProbes(
+                array_ops.kernels, steps, x.shape[0] if x.shape[0] is not None else tf.shape(x)[0], widths
+            )
+            for x in lanes_sequences
+        ]
+    lanes_reads = list(zip(lanes_inputs, lanes_keep, lanes_zoneout, lanes_rec_dp, lanes_probes))
     states = [tf.convert_to_tensor(s) for s in initial_state]
     lanes_states = [list(parts) for parts in zip(*[_split_batch(s, lanes) for s in states])]
     # With a mask, the last output is carried: it can differ from the last state.
@@ -160,40 +154,50 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     if return_sequences:  # (each lane's element shape given: LiteRT lowers the lists with it)
         lanes_outputs = [tf.TensorArray(s[0].dtype, size=steps, element_shape=s[0].shape) for s in lanes_states]
 
-    def lane_step(t, reads, states, last):
-        """One step of one lane: (new states, its output)."""
-        inputs, keep, zoneout, rec_dp = reads
+    def lane_step(t, reads, states, last, recorded):
+        """One step of one lane: (new states, its output, its recorded matmul inputs)."""
+        inputs, keep, zoneout, rec_dp, probes = reads
         h_for_matmul = states[0] if rec_dp is None else states[0] * rec_dp
-        new_states = cell_step(inputs.read(t), states, h_for_matmul)
+        x_t = inputs.read(t)
+        if probes is None:
+            new_states = cell_step(x_t, states, h_for_matmul)
+        else:  # the weight gradients hoisted: each matmul's input recorded for after the loop
+            new_states, matmul_inputs = array_ops.step(probes.read(t), lambda: cell_step(x_t, states, h_for_matmul))
+            recorded = [array.write(t, a) for array, a in zip(recorded, matmul_inputs)]
         if zoneout_on:
             # Packed as the generic loop gets them at the end of a step's inputs.
             masks = None if zoneout is None else cell.zoneout_masks_by_state(zoneout.read(t))
             new_states = cell.apply_zoneout(states, new_states, training, masks)
         if keep is None:
-            return new_states, new_states[0]
+            return new_states, new_states[0], recorded
         # A masked step keeps the previous states; its output is zeros
         # (`zero_output_for_mask`) or the previous step's output, which is
         # zeros before the first unmasked step, not the initial state.
         keep_t = keep.read(t)
         output = tf.where(keep_t, new_states[0], tf.zeros_like(last) if layer.zero_output_for_mask else last)
-        return [tf.where(keep_t, new, old) for new, old in zip(new_states, states)], output
+        return [tf.where(keep_t, new, old) for new, old in zip(new_states, states)], output, recorded
 
-    def body(t, lanes_states, lanes_last, lanes_outputs):
+    def body(t, lanes_states, lanes_last, lanes_outputs, lanes_recorded):
         lasts = lanes_last if mask is not None else [None] * lanes
-        stepped = [lane_step(t, *lane) for lane in zip(lanes_reads, lanes_states, lasts)]
-        outputs = [output for _, output in stepped]
+        stepped = [lane_step(t, *lane) for lane in zip(lanes_reads, lanes_states, lasts, lanes_recorded)]
+        outputs = [output for _, output, _ in stepped]
         return (
             t + 1,
-            [new_states for new_states, _ in stepped],
+            [new_states for new_states, _, _ in stepped],
             outputs if mask is not None else [],
             [ta.write(t, output) for ta, output in zip(lanes_outputs, outputs)],
+            [recorded for _, _, recorded in stepped],
         )
 
+    lanes_recorded = [[] if probes is None else probes.recorded for probes in lanes_probes]
     # maximum_iterations: XLA (jit_compile=True) needs a bound to differentiate the loop.
-    loop_vars = (tf.constant(0), lanes_states, lanes_last, lanes_outputs)
-    _, lanes_states, lanes_last, lanes_outputs = tf.while_loop(
+    loop_vars = (tf.constant(0), lanes_states, lanes_last, lanes_outputs, lanes_recorded)
+    _, lanes_states, lanes_last, lanes_outputs, lanes_recorded = tf.while_loop(
         lambda t, *_: t < steps, body, loop_vars, maximum_iterations=steps
     )
+    for probes, recorded in zip(lanes_probes, lanes_recorded):
+        if probes is not None:
+            probes.finish(recorded)  # what the kernels' gradients multiply, after the loop
     states = [tf.concat(parts, 0) if lanes > 1 else parts[0] for parts in zip(*lanes_states)]
     # Every cell's output is its first state; with a mask, the last step's output.
     last_output = states[0] if mask is None else tf.concat(lanes_last, 0)

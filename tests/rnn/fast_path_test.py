@@ -16,6 +16,7 @@ from tensorflow_lnrnn.utils.test_utils import randomize_weights, to_numpy
 from tests.cell_cases import ALL_VARIANT_CASES
 from tests.conftest import BACKEND
 from tests.gradients import gradients
+from tests.loop_plans import forced_loop_plan
 
 BATCH, TIME, INPUT_DIM, UNITS = 3, 6, 4, 5
 FAST_PATH_MODULE = fast_path.MODULES.get(BACKEND)
@@ -69,21 +70,23 @@ def test_the_fast_path_serves_the_call(case, inputs, mask, masked, monkeypatch):
     assert len(calls) == 1
 
 
+# TF: the default plan, and two lanes with both kernels' weight gradients hoisted
+# (tf_fast_path.loop_plan; masking_test.py draws the other plans).
+@pytest.mark.parametrize("plan", [None, (2, 1)] if BACKEND == "tensorflow" else [None], ids=str)
 @pytest.mark.parametrize("go_backwards", [False, True])
-def test_training_with_dropout_and_zoneout_matches_the_generic_loop(case, inputs, mask, go_backwards, rng):
+def test_training_with_dropout_and_zoneout_matches_the_generic_loop(case, inputs, mask, go_backwards, plan, rng):
     """The same seed draws the same dropout and zoneout masks for both loops."""
     kwargs = dict(return_sequences=True, dropout=0.3, recurrent_dropout=0.3, go_backwards=go_backwards)
     fast, generic = fast_and_generic(case, **kwargs, **seed_kwargs(11))
     call_kwargs = {"mask": mask, "training": True}
-    assert_close([fast(inputs, **call_kwargs)], [generic(inputs, **call_kwargs)])
+    with forced_loop_plan(plan):
+        got = fast(inputs, **call_kwargs)
+    assert_close([got], [generic(inputs, **call_kwargs)])
     fast, generic = fast_and_generic(case, **kwargs, **seed_kwargs(11))
     cotangents = [rng.normal(size=(BATCH, TIME, UNITS)).astype("float32")]
-    assert_close(
-        gradients(fast, inputs, call_kwargs, cotangents),
-        gradients(generic, inputs, call_kwargs, cotangents),
-        atol=1e-4,
-        rtol=1e-3,
-    )
+    with forced_loop_plan(plan):
+        got = gradients(fast, inputs, call_kwargs, cotangents)
+    assert_close(got, gradients(generic, inputs, call_kwargs, cotangents), atol=1e-4, rtol=1e-3)
 
 
 @pytest.mark.slow_in_variants

@@ -9,6 +9,7 @@ from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras, seed_kwargs
 from tensorflow_lnrnn.utils.test_utils import randomize_weights
 from tests import numpy_reference
 from tests.cell_cases import ALL_VARIANT_CASES
+from tests.loop_plans import forced_loop_plan
 
 BATCH, TIME, INPUT_DIM, UNITS = 3, 6, 4, 5
 ATOL = 1e-5
@@ -99,14 +100,15 @@ def test_gradients_match_generic_loop(case, inputs, mask):
 
 @pytest.mark.skipif(bool(tf.config.list_logical_devices("GPU")), reason="lanes are for CPU-only machines")
 def test_inference_lanes_split_a_dynamic_batch(case, rng):
-    """In inference the TF loop runs the batch as lanes (tf_fast_path.lane_count);
+    """In inference the TF loop runs the batch as lanes (tf_fast_path.loop_plan);
     a batch only known at run time splits there, and a batch of one leaves a lane
-    empty. Training runs one lane."""
+    empty. Training runs one lane, with the weight gradients of kernels from
+    512 rows hoisted (test_hoisted_weight_gradients below)."""
     from tensorflow_lnrnn.rnn import tf_fast_path
 
-    assert tf_fast_path.lane_count(None, training=False) == tf_fast_path.LANES > 1
-    assert tf_fast_path.lane_count(1, training=False) == 1
-    assert tf_fast_path.lane_count(64, training=True) == 1
+    assert tf_fast_path.loop_plan(None, training=False) == (tf_fast_path.LANES, None) and tf_fast_path.LANES > 1
+    assert tf_fast_path.loop_plan(1, training=False) == (1, None)
+    assert tf_fast_path.loop_plan(64, training=True) == (1, 512)
     fast, generic = fast_and_generic(case, return_sequences=True, return_state=True)
     signature = [tf.TensorSpec((None, None, INPUT_DIM)), tf.TensorSpec((None, None), tf.bool)]
     for jit_compile in (False, True):  # (XLA too)
@@ -117,6 +119,48 @@ def test_inference_lanes_split_a_dynamic_batch(case, rng):
             x = rng.normal(size=(batch, TIME, INPUT_DIM)).astype("float32")
             mask = rng.uniform(size=(batch, TIME)) < 0.7
             assert_same(call(x, mask), generic(x, mask=mask, training=False))
+
+
+@pytest.mark.slow_in_variants
+@pytest.mark.parametrize("policy", ["float32", "mixed_float16"])
+def test_hoisted_weight_gradients(case, rng, policy):
+    """The weight gradients hoisted out of the backward loop (tf_hoisted_gradients.py;
+    forced here: the plan hoists from 512 rows) equal the generic loop's, with a
+    batch and length known only at run time, under XLA, and in mixed precision
+    (masking_test.py draws the hoisted plans against every option)."""
+    fast, generic = fast_and_generic(case, return_sequences=True)
+    signature = [tf.TensorSpec((None, None, INPUT_DIM)), tf.TensorSpec((None, None), tf.bool)]
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        # (The same weights, autocast to float16 inside the layers.)
+        layers = [case.make_sequence_layer("layer", UNITS, return_sequences=True) for _ in range(2)]
+        for layer, source in zip(layers, (fast, generic)):
+            layer.build((None, None, INPUT_DIM))
+            layer.set_weights(source.get_weights())
+            layer.use_fast_path = source.use_fast_path
+
+        def weight_gradients(layer, x, mask):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                outputs = tf.cast(layer(x, mask=mask, training=True), tf.float32)
+                loss = tf.reduce_sum(outputs * tf.sin(tf.cast(tf.range(UNITS), tf.float32)))
+            return tape.gradient(loss, [x] + layer.trainable_weights)
+
+        for jit_compile in (False, True):
+            with forced_loop_plan((1, 1)):
+                call = tf.function(
+                    lambda x, mask: weight_gradients(layers[0], x, mask),
+                    input_signature=signature,
+                    jit_compile=jit_compile,
+                )
+                for batch, time in ((3, 6), (2, 4)):
+                    x = rng.normal(size=(batch, time, INPUT_DIM)).astype("float32")
+                    mask = rng.uniform(size=(batch, time)) < 0.7
+                    expected = weight_gradients(layers[1], tf.constant(x), tf.constant(mask))
+                    atol = 1e-4 if policy == "float32" else 5e-2
+                    assert_same(call(x, mask), expected, atol=atol)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
 
 
 def test_dropout_same_masks_as_generic_loop_and_none_at_inference(case, inputs):

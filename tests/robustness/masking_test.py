@@ -14,6 +14,7 @@ from tests import numpy_reference
 from tests.cell_cases import PUBLIC_CLASSES
 from tests.conftest import BACKEND
 from tests.gradients import gradients
+from tests.loop_plans import forced_loop_plan, loop_plans
 from tests.strategies import masks
 
 ATOL = 1e-5
@@ -38,6 +39,8 @@ def problems(draw):
         "seed": draw(st.integers(0, 2**16)),
         # One of the case's conventions (cell_cases.py `variants`), by position.
         "variant": draw(st.integers(0, 4)),
+        # The TF fast path's layout (lanes, hoisted weight gradients): every one meets every option.
+        "loop_plan": draw(loop_plans()),
     }
 
 
@@ -80,11 +83,16 @@ def test_masks_and_options_match_rnn_of_the_cell_and_numpy(case, kind, problem):
 
     if kind == "layer":  # the same cell in Keras's own loop
         plain = keras.layers.RNN(layer.cell, **rnn)
-        for g, e in zip(got, as_list(plain(inputs, **call_kwargs))):
+        with forced_loop_plan(problem["loop_plan"]):
+            forced = as_list(layer(inputs, **call_kwargs))
+        for g, f, e in zip(got, forced, as_list(plain(inputs, **call_kwargs))):
             np.testing.assert_allclose(g, e, atol=ATOL, rtol=0)
-        # Gradients: the fast path (every backend; TF: Keras 3 and 2) against Keras's loop.
+            np.testing.assert_allclose(f, e, atol=ATOL, rtol=0)
+        # Gradients: the fast path (every backend; TF: Keras 3 and 2, in the
+        # drawn loop plan) against Keras's loop.
         cotangents = [rng.normal(size=g.shape).astype("float32") for g in got]
-        fast = gradients(layer, inputs, call_kwargs, cotangents)
+        with forced_loop_plan(problem["loop_plan"]):
+            fast = gradients(layer, inputs, call_kwargs, cotangents)
         generic = gradients(plain, inputs, call_kwargs, cotangents)
         # Relative too: layer normalization over few units is steep (condition
         # ~1/sqrt(epsilon)), and float32 op orders differ between the loops.
