@@ -1,6 +1,6 @@
 """Forcing the TensorFlow fast path's loop plan (`tf_fast_path.loop_plan`:
 lanes, hoisted weight gradients) in tests. The plan is chosen by sizes that
-tests do not reach (hoisting starts at 512 rows), so the tests that pin the
+tests do not reach (hoisting starts at 512 x 512 kernels), so the tests that pin the
 fast path to Keras's loop force each plan instead: the hypothesis test draws
 one per example, over the whole product of options."""
 
@@ -12,15 +12,16 @@ from tests.conftest import BACKEND
 
 
 def loop_plans():
-    """(lanes, hoist_from_rows): one or two lanes; no kernel hoisted (None), or
-    the ones with at least 1-6 rows (all, some or none of a test's small kernels)."""
-    return st.tuples(st.sampled_from([1, 2]), st.none() | st.integers(1, 6))
+    """(lanes, hoist_from): one or two lanes; no kernel hoisted (None), or the
+    ones with at least (1-6 rows, 1-12 columns): all, some or none of a
+    test's small kernels."""
+    return st.tuples(st.sampled_from([1, 2]), st.none() | st.tuples(st.integers(1, 6), st.integers(1, 12)))
 
 
 @contextlib.contextmanager
 def forced_loop_plan(plan):
     """Calls traced inside run the TF fast path with `plan` (a (lanes,
-    hoist_from_rows) pair; None: the default plan). Other backends: no effect."""
+    hoist_from) pair; None: the default plan). Other backends: no effect."""
     if plan is None or BACKEND != "tensorflow":
         yield
         return

@@ -34,23 +34,23 @@ from tensorflow_lnrnn.utils.compat import dropout_masks
 
 class LoopPlan(NamedTuple):
     """How `run` lays out the loop; the numbers are the same either way.
-    `lanes`: the batch in that many independent lanes. `hoist_from_rows`:
-    kernels with at least that many rows get their weight gradients hoisted
+    `lanes`: the batch in that many independent lanes. `hoist_from`: kernels
+    with at least that many (rows, columns) get their weight gradients hoisted
     out of the backward loop (`tf_hoisted_gradients.py`); None: none."""
 
     lanes: int
-    hoist_from_rows: Optional[int]
+    hoist_from: Optional[tuple[int, int]]
 
 
 # Measured on a 2-core CPU (docs/performance.md, "Loop plans"). Inference: two
 # lanes fill both cores (four were slower). Training: lanes lost (each lane's
 # matmuls and weight gradients stream the kernels again); hoisting a kernel's
-# weight gradient wins from 512 rows (the kernel and its per-step gradient
-# outgrow the caches: 0.88-0.99 of the step's time), and was even or lost at
-# 256-384 (the per-step matmuls are cheap there, and run beside the chain of
-# small ops on the recurrence).
+# weight gradient won for kernels of 512 x 512 and more (the kernel and its
+# per-step gradient outgrow the caches: 0.88-0.99 of the step's time), and was
+# even or lost for smaller ones (the per-step matmuls are cheap there, and run
+# beside the chain of small ops on the recurrence; a 512 x 128 kernel: 1.26).
 LANES = 2
-HOIST_FROM_ROWS = 512
+HOIST_FROM = (512, 512)
 
 
 def loop_plan(batch_size, training):
@@ -58,10 +58,10 @@ def loop_plan(batch_size, training):
     if any(tf.config.list_logical_devices(kind) for kind in ("GPU", "TPU")):
         # Accelerators: one kernel per op, on the whole batch, is what they
         # want. (A graph keeps the plan it was traced with, wherever it runs.)
-        return LoopPlan(lanes=1, hoist_from_rows=None)
+        return LoopPlan(lanes=1, hoist_from=None)
     if training:
-        return LoopPlan(lanes=1, hoist_from_rows=HOIST_FROM_ROWS)
-    return LoopPlan(lanes=1 if batch_size is not None and batch_size < 2 else LANES, hoist_from_rows=None)
+        return LoopPlan(lanes=1, hoist_from=HOIST_FROM)
+    return LoopPlan(lanes=1 if batch_size is not None and batch_size < 2 else LANES, hoist_from=None)
 
 
 def _split_batch(tensor, lanes):
@@ -106,8 +106,8 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     plan = loop_plan(sequences.shape[0], training)
     lanes = plan.lanes
     array_ops = TFArrayOps
-    if plan.hoist_from_rows is not None:
-        array_ops = tf_hoisted_gradients.HoistedArrayOps(plan.hoist_from_rows)
+    if plan.hoist_from is not None:
+        array_ops = tf_hoisted_gradients.HoistedArrayOps(plan.hoist_from)
     cell_step = fused_steps.make_step(family, cell, array_ops)
     hoisted_kernels = getattr(array_ops, "kernels", [])  # (the ones big enough)
     zoneout_on = bool(cell.zoneout_rates())

@@ -11,7 +11,7 @@ one (K, T*B) x (T*B, width) matmul over the matmul inputs the loop recorded.
 The numbers are the same (`tests/robustness/masking_test.py` draws this plan
 among the others, values and gradients against Keras's loop).
 
-Measured (docs/performance.md): a win from kernels of 512 rows (they and
+Measured (docs/performance.md): a win for kernels from 512 x 512 (they and
 their per-step gradients outgrow the cores' caches), even or a loss below,
 where the per-step matmuls are cheap and run beside the recurrence's chain of
 small ops; `tf_fast_path.loop_plan` decides.
@@ -37,14 +37,14 @@ class HoistedArrayOps(TFArrayOps):
     `fused_steps._centered`) returns a `HoistedKernel`, and `matmul` by one
     reads that kernel's probe for the current step and records its input."""
 
-    def __init__(self, min_rows):
-        """`min_rows`: kernels with fewer rows keep their per-step gradients."""
-        self.min_rows = min_rows
+    def __init__(self, min_shape):
+        """`min_shape`: (rows, columns); smaller kernels keep their per-step gradients."""
+        self.min_shape = min_shape
         self.kernels = []
         self._probes = self._inputs = None
 
     def center_columns(self, w):
-        if w.shape[0] < self.min_rows:
+        if any(size < least for size, least in zip(w.shape, self.min_shape)):
             return TFArrayOps.center_columns(w)
         kernel = HoistedKernel(TFArrayOps.center_columns(w))
         self.kernels.append(kernel)

@@ -103,12 +103,12 @@ def test_inference_lanes_split_a_dynamic_batch(case, rng):
     """In inference the TF loop runs the batch as lanes (tf_fast_path.loop_plan);
     a batch only known at run time splits there, and a batch of one leaves a lane
     empty. Training runs one lane, with the weight gradients of kernels from
-    512 rows hoisted (test_hoisted_weight_gradients below)."""
+    512 x 512 hoisted (test_hoisted_weight_gradients below)."""
     from tensorflow_lnrnn.rnn import tf_fast_path
 
     assert tf_fast_path.loop_plan(None, training=False) == (tf_fast_path.LANES, None) and tf_fast_path.LANES > 1
     assert tf_fast_path.loop_plan(1, training=False) == (1, None)
-    assert tf_fast_path.loop_plan(64, training=True) == (1, 512)
+    assert tf_fast_path.loop_plan(64, training=True) == (1, (512, 512))
     fast, generic = fast_and_generic(case, return_sequences=True, return_state=True)
     signature = [tf.TensorSpec((None, None, INPUT_DIM)), tf.TensorSpec((None, None), tf.bool)]
     for jit_compile in (False, True):  # (XLA too)
@@ -125,7 +125,7 @@ def test_inference_lanes_split_a_dynamic_batch(case, rng):
 @pytest.mark.parametrize("policy", ["float32", "mixed_float16"])
 def test_hoisted_weight_gradients(case, rng, policy):
     """The weight gradients hoisted out of the backward loop (tf_hoisted_gradients.py;
-    forced here: the plan hoists from 512 rows) equal the generic loop's, with a
+    forced here: the plan hoists from 512 x 512 kernels) equal the generic loop's, with a
     batch and length known only at run time, under XLA, and in mixed precision
     (masking_test.py draws the hoisted plans against every option)."""
     fast, generic = fast_and_generic(case, return_sequences=True)
@@ -147,7 +147,7 @@ def test_hoisted_weight_gradients(case, rng, policy):
             return tape.gradient(loss, [x] + layer.trainable_weights)
 
         for jit_compile in (False, True):
-            with forced_loop_plan((1, 1)):
+            with forced_loop_plan((1, (1, 1))):
                 call = tf.function(
                     lambda x, mask: weight_gradients(layers[0], x, mask),
                     input_signature=signature,
@@ -161,6 +161,42 @@ def test_hoisted_weight_gradients(case, rng, policy):
                     assert_same(call(x, mask), expected, atol=atol)
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.skipif(bool(tf.config.list_logical_devices("GPU")), reason="the plans are for CPU-only machines")
+def test_the_default_plan_hoists_large_kernels_in_training(case, rng, monkeypatch):
+    """Unforced: in training a 512-unit layer's recurrent kernel (512 rows, at
+    least 512 columns) has its weight gradient hoisted, its small input kernel
+    not, and the gradients equal the generic loop's."""
+    from tensorflow_lnrnn.rnn import tf_hoisted_gradients
+
+    hoisted, lane_probes = [], tf_hoisted_gradients.LaneProbes
+    monkeypatch.setattr(
+        tf_hoisted_gradients,
+        "LaneProbes",
+        lambda kernels, *args: hoisted.append(len(kernels)) or lane_probes(kernels, *args),
+    )
+    units = 512
+    layers = []
+    for use_fast_path in (True, False):
+        # (seeded: zoneout draws the same masks in both loops)
+        layer = case.make_sequence_layer("layer", units, return_sequences=True, **seed_kwargs(11))
+        layer.build((None, None, INPUT_DIM))
+        randomize_weights(layer, seed=0)
+        layer.use_fast_path = use_fast_path
+        layers.append(layer)
+    if layers[0].cell.zoneout_rates() and not IS_KERAS_3:
+        pytest.skip("Keras 2 draws other zoneout masks in each loop (forced plans: masking_test, fast_path_test)")
+    x = tf.constant(rng.normal(size=(2, 3, INPUT_DIM)).astype("float32"))
+    cotangent = tf.constant(rng.normal(size=(2, 3, units)).astype("float32"))
+    gradients = []
+    for layer in layers:
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x, training=True) * cotangent)
+        gradients.append(tape.gradient(loss, [x] + layer.trainable_weights))
+    assert hoisted == [1]
+    assert_same(gradients[0], gradients[1], atol=1e-4)
 
 
 def test_dropout_same_masks_as_generic_loop_and_none_at_inference(case, inputs):
