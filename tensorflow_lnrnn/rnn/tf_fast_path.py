@@ -136,10 +136,9 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
         lanes_rec_dp = _split_batch(rec_dp_mask, lanes)
     lanes_probes = [None] * lanes
     if hoisted_kernels:
-        widths = [kernel.value.shape[0] for kernel in array_ops.kernels]
         lanes_probes = [
             tf_hoisted_gradients.LaneProbes(
-                array_ops.kernels, steps, x.shape[0] if x.shape[0] is not None else tf.shape(x)[0], widths
+                hoisted_kernels, steps, x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
             )
             for x in lanes_sequences
         ]

@@ -23,8 +23,9 @@ from tensorflow_lnrnn.rnn.tf_array_ops import TFArrayOps
 
 
 class HoistedKernel:
-    """A centered kernel as the loop sees it: its value with the gradient
-    stopped (the loop's matmuls use that), and its probes per lane."""
+    """A centered kernel whose weight gradient is hoisted: `value` (outside
+    the loop, differentiable: the probes' gradient goes there) and `stopped`
+    (what the loop's matmuls use)."""
 
     def __init__(self, value):
         self.value = value
@@ -85,14 +86,14 @@ def _matmul_with_probe(a, stopped_kernel, probe):
 class LaneProbes:
     """One lane's probes and recorded matmul inputs, for every hoisted kernel."""
 
-    def __init__(self, kernels, steps, batch, input_widths):
-        """`input_widths[i]`: the width of what multiplies `kernels[i]`;
-        `batch`: the lane's rows (an int or a scalar tensor)."""
+    def __init__(self, kernels, steps, batch):
+        """`batch`: the lane's rows (an int or a scalar tensor)."""
         self.kernels = kernels
         static_batch = batch if isinstance(batch, int) else None
+        # (A kernel's rows are the width of what multiplies it.)
         self.recorded = [
-            tf.TensorArray(kernel.value.dtype, size=steps, element_shape=(static_batch, width))
-            for kernel, width in zip(kernels, input_widths)
+            tf.TensorArray(kernel.value.dtype, size=steps, element_shape=(static_batch, kernel.value.shape[0]))
+            for kernel in kernels
         ]
         self._stacked = [None] * len(kernels)  # the recorded inputs, after the loop
         self.probes = [self._probes(i, steps, batch) for i in range(len(kernels))]
