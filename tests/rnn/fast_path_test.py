@@ -71,8 +71,14 @@ def test_the_fast_path_serves_the_call(case, inputs, mask, masked, monkeypatch):
 
 
 # TF: the default plan, and two lanes with both kernels' weight gradients hoisted
-# (tf_fast_path.loop_plan; masking_test.py draws the other plans).
-@pytest.mark.parametrize("plan", [None, (2, (1, 1))] if BACKEND == "tensorflow" else [None], ids=str)
+# (tf_fast_path.loop_plan; masking_test.py draws the other plans). The forced
+# plan runs in every convention only with `-m slow` (CI).
+FORCED_PLANS = [None] + (
+    [pytest.param((2, (1, 1)), marks=pytest.mark.slow_in_variants)] if BACKEND == "tensorflow" else []
+)
+
+
+@pytest.mark.parametrize("plan", FORCED_PLANS, ids=str)
 @pytest.mark.parametrize("go_backwards", [False, True])
 def test_training_with_dropout_and_zoneout_matches_the_generic_loop(case, inputs, mask, go_backwards, plan, rng):
     """The same seed draws the same dropout and zoneout masks for both loops."""
