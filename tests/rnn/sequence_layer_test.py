@@ -31,11 +31,11 @@ def mask():
     return tf.constant(mask)
 
 
-def fast_and_generic(case, weights_seed=0, **kwargs):
+def fast_and_generic(case, weights_seed=0, units=UNITS, **kwargs):
     """Two identical layers with the same weights: one on the fast path, one not."""
     layers = []
     for use_fast_path in (True, False):
-        layer = case.make_sequence_layer("layer", UNITS, **kwargs)
+        layer = case.make_sequence_layer("layer", units, **kwargs)
         layer.build((BATCH if layer.stateful else None, None, INPUT_DIM))
         randomize_weights(layer, seed=weights_seed)
         layer.use_fast_path = use_fast_path
@@ -180,14 +180,8 @@ def test_the_default_plan_hoists_large_kernels_in_training(case, rng, monkeypatc
         lambda kernels, *args: hoisted.append(len(kernels)) or lane_probes(kernels, *args),
     )
     units = 512
-    layers = []
-    for use_fast_path in (True, False):
-        # (seeded: zoneout draws the same masks in both loops)
-        layer = case.make_sequence_layer("layer", units, return_sequences=True, **seed_kwargs(11))
-        layer.build((None, None, INPUT_DIM))
-        randomize_weights(layer, seed=0)
-        layer.use_fast_path = use_fast_path
-        layers.append(layer)
+    # (seeded: zoneout draws the same masks in both loops)
+    layers = fast_and_generic(case, units=units, return_sequences=True, **seed_kwargs(11))
     if layers[0].cell.zoneout_rates() and not IS_KERAS_3:
         pytest.skip("Keras 2 draws other zoneout masks in each loop (forced plans: masking_test, fast_path_test)")
     x = tf.constant(rng.normal(size=(2, 3, INPUT_DIM)).astype("float32"))
