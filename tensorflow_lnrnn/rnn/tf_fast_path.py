@@ -9,10 +9,11 @@ What makes them fast, each measured with `benchmarks/rnn_benchmark.py` on CPU
   the loop would make the backward pass build a full-size gradient per step),
   and only collects per-step outputs when `return_sequences` needs them;
 - per-sequence dropout masks are Keras's own, drawn once and reused;
-- on CPU, the batch runs as two lanes in one loop (`loop_plan`): a step is a
-  long chain of small ops (the normalizations are on the recurrence), and one
-  chain keeps one of TensorFlow's executor threads idle most of the time; two
-  independent chains fill both;
+- on CPU, in inference with a large enough batch, the batch runs as two lanes
+  in one loop (`loop_plan`): a step is a long chain of small ops (the
+  normalizations are on the recurrence), and one chain keeps one of
+  TensorFlow's executor threads idle most of the time; two independent chains
+  fill both;
 - in training with large kernels, their weight gradients are one matmul after
   the backward loop instead of one per step (`tf_hoisted_gradients.py`).
 Computing the input projection and its normalization for all time steps at once,
@@ -43,25 +44,33 @@ class LoopPlan(NamedTuple):
 
 
 # Measured on a 2-core CPU (docs/performance.md, "Loop plans"). Inference: two
-# lanes fill both cores (four were slower). Training: lanes lost (each lane's
-# matmuls and weight gradients stream the kernels again); hoisting a kernel's
-# weight gradient won for kernels of 512 x 512 and more (the kernel and its
-# per-step gradient outgrow the caches: 0.88-0.99 of the step's time), and was
-# even or lost for smaller ones (the per-step matmuls are cheap there, and run
-# beside the chain of small ops on the recurrence; a 512 x 128 kernel: 1.26).
+# lanes fill both cores (four were slower), where a lane's ops have enough
+# rows and units to outweigh the ops a lane adds (each op is mostly dispatch
+# below that: batches of 2-16, or 64 units, lost up to 2x); a batch known only
+# at run time counts as large (served batches). Training: lanes lost (each
+# lane's matmuls and weight gradients stream the kernels again); hoisting a
+# kernel's weight gradient won for kernels of 512 x 512 and more (the kernel
+# and its per-step gradient outgrow the caches: 0.88-0.99 of the step's time),
+# and was even or lost for smaller ones (the per-step matmuls are cheap there,
+# and run beside the chain of small ops on the recurrence; a 512 x 128 kernel:
+# 1.26).
 LANES = 2
+LANES_FROM = (32, 128)  # (static batch, units)
 HOIST_FROM = (512, 512)
 
 
-def loop_plan(batch_size, training):
-    """The `LoopPlan` for a call: `batch_size` static (an int) or None."""
+def loop_plan(batch_size, units, training):
+    """The `LoopPlan` for a call: `batch_size` static (an int) or None; `units`
+    the cell's."""
     if any(tf.config.list_logical_devices(kind) for kind in ("GPU", "TPU")):
         # Accelerators: one kernel per op, on the whole batch, is what they
         # want. (A graph keeps the plan it was traced with, wherever it runs.)
         return LoopPlan(lanes=1, hoist_from=None)
     if training:
         return LoopPlan(lanes=1, hoist_from=HOIST_FROM)
-    return LoopPlan(lanes=1 if batch_size is not None and batch_size < 2 else LANES, hoist_from=None)
+    min_batch, min_units = LANES_FROM
+    large = (batch_size is None or batch_size >= min_batch) and units >= min_units
+    return LoopPlan(lanes=LANES if large else 1, hoist_from=None)
 
 
 def _split_batch(tensor, lanes):
@@ -103,7 +112,7 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     dp_mask, rec_dp_mask = dropout_masks(cell, sequences[:, 0], initial_state[0], training)
     if dp_mask is not None:
         sequences = sequences * tf.expand_dims(dp_mask, 1)  # the same mask at every step
-    plan = loop_plan(sequences.shape[0], training)
+    plan = loop_plan(sequences.shape[0], cell.units, training)
     lanes = plan.lanes
     array_ops = TFArrayOps
     if plan.hoist_from is not None:

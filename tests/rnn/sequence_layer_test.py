@@ -100,25 +100,29 @@ def test_gradients_match_generic_loop(case, inputs, mask):
 
 @pytest.mark.skipif(bool(tf.config.list_logical_devices("GPU")), reason="lanes are for CPU-only machines")
 def test_inference_lanes_split_a_dynamic_batch(case, rng):
-    """In inference the TF loop runs the batch as lanes (tf_fast_path.loop_plan);
+    """In inference the TF loop runs a large batch as lanes (tf_fast_path.loop_plan);
     a batch only known at run time splits there, and a batch of one leaves a lane
     empty. Training runs one lane, with the weight gradients of kernels from
     512 x 512 hoisted (test_hoisted_weight_gradients below)."""
     from tensorflow_lnrnn.rnn import tf_fast_path
 
-    assert tf_fast_path.loop_plan(None, training=False) == (tf_fast_path.LANES, None) and tf_fast_path.LANES > 1
-    assert tf_fast_path.loop_plan(1, training=False) == (1, None)
-    assert tf_fast_path.loop_plan(64, training=True) == (1, (512, 512))
+    plan = tf_fast_path.loop_plan
+    assert plan(None, 128, training=False) == (tf_fast_path.LANES, None) and tf_fast_path.LANES > 1
+    assert plan(32, 128, training=False) == plan(64, 512, training=False) == (tf_fast_path.LANES, None)
+    # Small batches and few units: one lane (two lost up to 2x there).
+    assert plan(1, 128, training=False) == plan(16, 128, training=False) == plan(None, 64, training=False) == (1, None)
+    assert plan(64, 128, training=True) == (1, (512, 512))
     fast, generic = fast_and_generic(case, return_sequences=True, return_state=True)
     signature = [tf.TensorSpec((None, None, INPUT_DIM)), tf.TensorSpec((None, None), tf.bool)]
     for jit_compile in (False, True):  # (XLA too)
         call = tf.function(
             lambda x, mask: fast(x, mask=mask, training=False), input_signature=signature, jit_compile=jit_compile
         )
-        for batch in (1, 2, 5):
-            x = rng.normal(size=(batch, TIME, INPUT_DIM)).astype("float32")
-            mask = rng.uniform(size=(batch, TIME)) < 0.7
-            assert_same(call(x, mask), generic(x, mask=mask, training=False))
+        with forced_loop_plan((2, None)):  # (the test's cells have a few units)
+            for batch in (1, 2, 5):
+                x = rng.normal(size=(batch, TIME, INPUT_DIM)).astype("float32")
+                mask = rng.uniform(size=(batch, TIME)) < 0.7
+                assert_same(call(x, mask), generic(x, mask=mask, training=False))
 
 
 @pytest.mark.slow_in_variants

@@ -1,0 +1,16 @@
+"""Both layouts of the TF fast loop convert (`tf_fast_path.loop_plan`): the
+stacked models are traced with two lanes (the plan for large batches; the
+graph splits and concatenates the batch), the others with the default plan,
+which is one lane for these models' few units."""
+
+import pytest
+
+from tests.loop_plans import forced_loop_plan
+
+
+@pytest.fixture(autouse=True)
+def _loop_plan(request):
+    callspec = getattr(request.node, "callspec", None)
+    architecture = callspec.params.get("architecture") if callspec else None
+    with forced_loop_plan(None if architecture == "bidirectional" else (2, None)):
+        yield
