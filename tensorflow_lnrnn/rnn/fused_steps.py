@@ -9,7 +9,7 @@ zoneout is left to the loop. The projections' kernels are centered once per
 call (`_centered`), so the normalizations of `x W` and `h U` need no mean.
 `array_ops` is the library's namespace: `matmul`, `split`,
 `layer_norm(v, gamma, beta, epsilon, centered=False)`, `float32(x)`,
-`center_columns(w)` and `read(variable)` (how a weight is read inside the
+`center_columns(w)` and `read(variable)` (how a weight is read for the
 loop). The equations are the cells' (`layer_norm_*_cell.py`);
 `tests/rnn/fast_path_test.py` and `tests/robustness/masking_test.py` pin every
 step to its cell on every option, values and gradients, on every backend with

@@ -47,5 +47,9 @@ class TFArrayOps:
     split = staticmethod(tf.split)
     layer_norm = staticmethod(layer_norm)
     float32 = staticmethod(lambda x: tf.cast(x, tf.float32))
-    read = staticmethod(lambda variable: variable)  # a captured variable, read where used
+    # Read once per call, before the loop (autocast as in the cell's call): the
+    # loop captures a tensor. (A variable read inside the loop is read at
+    # every step, and a gain used by a normalization's gradient is also pushed
+    # on a stack per step for the backward loop: 3-6 more ops per step.)
+    read = staticmethod(lambda variable: tf.convert_to_tensor(variable))
     center_columns = staticmethod(lambda w: w - tf.reduce_mean(w, axis=-1, keepdims=True))
