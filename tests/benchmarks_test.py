@@ -75,3 +75,20 @@ def test_the_hoisted_weight_gradients_prototype_computes_the_same_gradients():
     spec.loader.exec_module(module)
     report = module.main(["--size", "tiny", "--repeats", "1"])
     assert len(report["differences"]) == 7 and max(report["differences"]) < 1e-5
+
+
+@pytest.mark.tensorflow_backend
+def test_the_loop_plan_benchmark_times_the_forced_plans():
+    """benchmarks/loop_plan_ab.py (how the plan rule was chosen): each plan is
+    the one traced (two lanes: a longer loop body), and the rule is restored."""
+    from tensorflow_lnrnn.rnn import tf_fast_path
+
+    chosen = tf_fast_path.loop_plan
+    path = os.path.join(os.path.dirname(BENCHMARK), "loop_plan_ab.py")
+    spec = importlib.util.spec_from_file_location("loop_plan_ab", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    (row,) = module.main(["--plans", "1,none;2,none", "--families", "lstm", "--sizes", "tiny", "--repeats", "1"])
+    assert set(row["median_ms"]) == {"1,none", "2,none", "keras"} and min(row["median_ms"].values()) > 0
+    assert row["ops"]["2,none"]["forward"] > row["ops"]["1,none"]["forward"]
+    assert tf_fast_path.loop_plan is chosen
