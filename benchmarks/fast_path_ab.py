@@ -74,11 +74,7 @@ def main(argv=None):
                     for _ in range(args.warmup):
                         rb.time_call(steps[variant][mode])
             tf_fast_path.run = this_run
-            samples = {(v, m): [] for v in steps for m in rb.MODES}
-            for _ in range(args.repeats):
-                for mode in rb.MODES:
-                    for variant in steps:
-                        samples[(variant, mode)].append(rb.time_call(steps[variant][mode]))
+            samples = rb.time_interleaved({(v, m): steps[v][m] for m in rb.MODES for v in steps}, args.repeats)
             for mode in rb.MODES:
                 median = {v: float(np.median(samples[(v, mode)])) * 1000 for v in steps}
                 ops = {v: rb.loop_op_counts(steps[v][mode]) for v in ("this", "other")}

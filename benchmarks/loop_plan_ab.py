@@ -52,10 +52,7 @@ def compare(family, size, plans, mode, repeats, warmup):
                 rb.time_call(steps[name])
     finally:
         tf_fast_path.loop_plan = chosen
-    samples = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            samples[name].append(rb.time_call(step))
+    samples = rb.time_interleaved(steps, repeats)
     ops = {name: rb.loop_op_counts(step) for name, step in steps.items()}
     return {name: float(np.median(times)) * 1000 for name, times in samples.items()}, ops
 

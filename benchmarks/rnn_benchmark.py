@@ -213,6 +213,18 @@ def time_call(function):
     return time.perf_counter() - start
 
 
+def time_interleaved(calls, repeats, after_round=None):
+    """{key: [seconds]}: `repeats` rounds, each calling every one of `calls`
+    ({key: callable}) once in turn, so that machine noise hits them alike."""
+    samples = {key: [] for key in calls}
+    for round_ in range(repeats):
+        for key, call in calls.items():
+            samples[key].append(time_call(call))
+        if after_round:
+            after_round(round_)
+    return samples
+
+
 def summarize(samples):
     samples = np.asarray(samples) * 1000.0
     q1, median, q3 = np.percentile(samples, [25, 50, 75])
@@ -230,12 +242,13 @@ def benchmark(families, sizes, repeats, warmup, log, variants=VARIANTS):
             for mode in MODES:
                 for _ in range(warmup):
                     time_call(steps[variant][mode])
-        samples = {(v, m): [] for v in variants for m in MODES}
-        for round_ in range(repeats):
-            for mode in MODES:
-                for variant in variants:  # interleaved
-                    samples[(variant, mode)].append(time_call(steps[variant][mode]))
-            log(f"[{index}/{total}] {family} {size_name}: round {round_ + 1}/{repeats}", end="\r")
+        samples = time_interleaved(
+            {(v, m): steps[v][m] for m in MODES for v in variants},
+            repeats,
+            lambda round_, where=f"[{index}/{total}] {family} {size_name}": log(
+                f"{where}: round {round_ + 1}/{repeats}", end="\r"
+            ),
+        )
         log("")
         for mode in MODES:
             row = {"family": family, "size": size_name, "mode": mode, **size}

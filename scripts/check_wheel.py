@@ -8,6 +8,7 @@ the suite that ran on the checkout ran on the wheel's code.
 """
 
 import os
+import pathlib
 import re
 import subprocess
 import sys
@@ -23,7 +24,7 @@ def tracked_package_files():
     except (OSError, subprocess.CalledProcessError):
         return None
     paths = [p for p in listed.split("\0") if p and os.path.basename(p) != "BUILD"]
-    return {p: open(p, "rb").read() for p in paths}
+    return {p: pathlib.Path(p).read_bytes() for p in paths}
 
 
 def check(path):
