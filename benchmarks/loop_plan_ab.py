@@ -5,9 +5,12 @@ how the plan rule in `tf_fast_path.loop_plan` was chosen (docs/performance.md,
 
     python benchmarks/loop_plan_ab.py --plans "1,none;2,none" --sizes 16x100x32x128,64x100x32x64 --mode infer
     python benchmarks/loop_plan_ab.py --plans "1,none;1,512x512;2,1x1" --sizes small --mode train
+    python benchmarks/loop_plan_ab.py --plans "1,none;1,none,128" --sizes small --mode train
 
-A plan is `lanes,hoist_from`: `none`, or `ROWSxCOLUMNS` (kernels of at least
-that size get their weight gradients hoisted). A size is a name from
+A plan is `lanes,hoist_from[,gram_up_to]`: `hoist_from` is `none`, or
+`ROWSxCOLUMNS` (kernels of at least that size get their weight gradients
+hoisted); `gram_up_to`, if given, is the most rows of a recurrent kernel
+normalized by its Gram matrix. A size is a name from
 `rnn_benchmark.SIZES` or `BATCHxTIMExINPUTxUNITS`. Prints, per family and
 size, each plan's median and its ratio to Keras's layer and to the first plan.
 """
@@ -25,9 +28,9 @@ from tensorflow_lnrnn.rnn import tf_fast_path  # noqa: E402
 
 
 def parse_plan(text):
-    lanes, hoist_from = text.split(",")
+    lanes, hoist_from, *gram_up_to = text.split(",")
     hoist = None if hoist_from == "none" else tuple(int(n) for n in hoist_from.split("x"))
-    return tf_fast_path.LoopPlan(int(lanes), hoist)
+    return tf_fast_path.LoopPlan(int(lanes), hoist, *(int(n) for n in gram_up_to))
 
 
 def parse_size(text):
@@ -59,7 +62,7 @@ def compare(family, size, plans, mode, repeats, warmup):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plans", default="1,none;2,none", help="';'-separated lanes,hoist_from")
+    parser.add_argument("--plans", default="1,none;2,none", help="';'-separated lanes,hoist_from[,gram_up_to]")
     parser.add_argument("--families", default=",".join(rb.FAMILIES))
     parser.add_argument("--sizes", default="small")
     parser.add_argument("--mode", choices=rb.MODES, default="infer")

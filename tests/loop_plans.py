@@ -1,5 +1,5 @@
 """Forcing the TensorFlow fast path's loop plan (`tf_fast_path.loop_plan`:
-lanes, hoisted weight gradients) in tests. The plan is chosen by sizes that
+lanes, hoisted weight gradients, Gram-matrix normalizations) in tests. The plan is chosen by sizes that
 tests do not reach (hoisting starts at 512 x 512 kernels), so the tests that pin the
 fast path to Keras's loop force each plan instead: the hypothesis test draws
 one per example, over the whole product of options."""
@@ -12,16 +12,18 @@ from tests.conftest import BACKEND
 
 
 def loop_plans():
-    """(lanes, hoist_from): one or two lanes; no kernel hoisted (None), or the
-    ones with at least (1-6 rows, 1-12 columns): all, some or none of a
-    test's small kernels."""
-    return st.tuples(st.sampled_from([1, 2]), st.none() | st.tuples(st.integers(1, 6), st.integers(1, 12)))
+    """(lanes, hoist_from, gram_up_to): one or two lanes; no kernel hoisted
+    (None), or the ones with at least (1-6 rows, 1-12 columns): all, some or
+    none of a test's small kernels; no recurrent kernel normalized by its Gram
+    matrix (None), or the ones with at most 1-12 rows."""
+    hoist_from = st.none() | st.tuples(st.integers(1, 6), st.integers(1, 12))
+    return st.tuples(st.sampled_from([1, 2]), hoist_from, st.none() | st.integers(1, 12))
 
 
 @contextlib.contextmanager
 def forced_loop_plan(plan):
-    """Calls traced inside run the TF fast path with `plan` (a (lanes,
-    hoist_from) pair; None: the default plan). Other backends: no effect."""
+    """Calls traced inside run the TF fast path with `plan` (the fields of a
+    `tf_fast_path.LoopPlan`; None: the default plan). Other backends: no effect."""
     if plan is None or BACKEND != "tensorflow":
         yield
         return

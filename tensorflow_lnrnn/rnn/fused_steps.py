@@ -9,8 +9,11 @@ zoneout is left to the loop. The projections' kernels are centered once per
 call (`_centered`), so the normalizations of `x W` and `h U` need no mean.
 `array_ops` is the library's namespace: `matmul`, `split`,
 `layer_norm(v, gamma, beta, epsilon, centered=False)`, `float32(x)`,
-`center_columns(w)` and `read(variable)` (how a weight is read for the
-loop). The equations are the cells' (`layer_norm_*_cell.py`);
+`center_columns(w)`, `read(variable)` (how a weight is read for the loop)
+and `normalized_projection(kernel, gamma, shift, epsilon, recurrent)`, which
+returns `v -> LN(v kernel) * gamma + shift` for a centered kernel, prepared
+once per call (`plain_projection` below, or otherwise where it is faster:
+`tf_array_ops.py`). The equations are the cells' (`layer_norm_*_cell.py`);
 `tests/rnn/fast_path_test.py` and `tests/robustness/masking_test.py` pin every
 step to its cell on every option, values and gradients, on every backend with
 a fast path.
@@ -28,6 +31,19 @@ def _centered(kernel, array_ops):
     return array_ops.center_columns(array_ops.read(kernel))
 
 
+def plain_projection(array_ops, kernel, gamma, shift, epsilon, recurrent=False):
+    """`normalized_projection` as the namespace's `layer_norm` of its `matmul`
+    (`recurrent` makes no difference here)."""
+    return lambda v: array_ops.layer_norm(array_ops.matmul(v, kernel), gamma, shift, epsilon, centered=True)
+
+
+def _projection(kernel, norm, array_ops, recurrent):
+    """`v -> LN(v W) * gamma + shift` for the kernel W and the normalization
+    `norm` (`_norm`'s (gamma, shift, epsilon)), by the namespace. `recurrent`:
+    the projection of the previous output, on the recurrence's chain."""
+    return array_ops.normalized_projection(_centered(kernel, array_ops), *norm, recurrent=recurrent)
+
+
 def _norm(norm_layer, array_ops, *shifts):
     """(gamma, shift, epsilon) of a normalization: its beta and `shifts` (read
     vectors that are added right after it, or None) folded into one vector
@@ -42,20 +58,20 @@ def _norm(norm_layer, array_ops, *shifts):
 
 
 def _lstm(cell, array_ops):
-    read, matmul, layer_norm = array_ops.read, array_ops.matmul, array_ops.layer_norm
-    kernel, recurrent_kernel = _centered(cell.kernel, array_ops), _centered(cell.recurrent_kernel, array_ops)
+    read, layer_norm = array_ops.read, array_ops.layer_norm
     # z = LN_k(x W) + LN_r(h U) + bias, with beta_k + beta_r + bias as LN_k's one shift.
     bias = read(cell.bias) if cell.use_bias else None
     k_norm = _norm(cell.kernel_norm, array_ops, _optional(array_ops, cell.recurrent_norm.beta), bias)
     r_gamma, _, r_epsilon = _norm(cell.recurrent_norm, array_ops)
+    input_projection = _projection(cell.kernel, k_norm, array_ops, recurrent=False)
+    recurrent_projection = _projection(cell.recurrent_kernel, (r_gamma, None, r_epsilon), array_ops, recurrent=True)
     s_norm = _norm(cell.state_norm, array_ops)
     act, rec_act = cell.activation, cell.recurrent_activation
     carry_normalized_state = cell.carry_normalized_state
 
     def step(x_t, states, h_for_matmul):
         h, c = states
-        z = layer_norm(matmul(x_t, kernel), *k_norm, centered=True)
-        z = z + layer_norm(matmul(h_for_matmul, recurrent_kernel), r_gamma, None, r_epsilon, centered=True)
+        z = input_projection(x_t) + recurrent_projection(h_for_matmul)
         i, f, g, o = array_ops.split(z, 4, axis=-1)
         c = rec_act(f) * c + rec_act(i) * act(g)
         normalized_c = layer_norm(c, *s_norm)
@@ -66,21 +82,22 @@ def _lstm(cell, array_ops):
 
 
 def _gru(cell, array_ops):
-    read, matmul, layer_norm = array_ops.read, array_ops.matmul, array_ops.layer_norm
-    kernel, recurrent_kernel = _centered(cell.kernel, array_ops), _centered(cell.recurrent_kernel, array_ops)
+    read = array_ops.read
     input_bias = recurrent_bias = None
     if cell.use_bias:
         bias = read(cell.bias)
         input_bias, recurrent_bias = bias[0], bias[1]
     # x = LN_k(x W) + input_bias, r = LN_r(h U) + recurrent_bias: each bias folded into its norm's shift.
     k_norm = _norm(cell.kernel_norm, array_ops, input_bias)
+    input_projection = _projection(cell.kernel, k_norm, array_ops, recurrent=False)
     r_norm = _norm(cell.recurrent_norm, array_ops, recurrent_bias)
+    recurrent_projection = _projection(cell.recurrent_kernel, r_norm, array_ops, recurrent=True)
     act, rec_act = cell.activation, cell.recurrent_activation
 
     def step(x_t, states, h_for_matmul):
         (h,) = states
-        x = layer_norm(matmul(x_t, kernel), *k_norm, centered=True)
-        r = layer_norm(matmul(h_for_matmul, recurrent_kernel), *r_norm, centered=True)
+        x = input_projection(x_t)
+        r = recurrent_projection(h_for_matmul)
         x_z, x_r, x_h = array_ops.split(x, 3, axis=-1)
         r_z, r_r, r_h = array_ops.split(r, 3, axis=-1)
         z = rec_act(x_z + r_z)

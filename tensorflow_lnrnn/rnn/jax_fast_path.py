@@ -76,6 +76,7 @@ class JaxArrayOps:
     float32 = staticmethod(lambda x: jnp.asarray(x).astype(jnp.float32))
     read = staticmethod(lambda variable: variable.value)  # (the stateless scope's value, autocast)
     center_columns = staticmethod(lambda w: w - jnp.mean(w, axis=-1, keepdims=True))
+    normalized_projection = classmethod(fused_steps.plain_projection)
 
 
 def _time_major(x):

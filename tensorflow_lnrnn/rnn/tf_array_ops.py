@@ -1,11 +1,17 @@
 """The TensorFlow namespace of the fast paths' steps (`fused_steps.py`): a
-layer normalization with a hand-written gradient, and the ops a step uses.
+layer normalization and a normalized projection with hand-written gradients,
+and the ops a step uses.
 
 TensorFlow's autodiff of `tf.nn.moments` adds a dozen ops per step to the
-backward loop; `layer_norm` below has three reductions (docs/performance.md).
+backward loop; `layer_norm` below has three reductions. `normalized_projection`
+takes the statistics of `v W` from `v` and the kernel's Gram matrix, so that
+neither the forward step nor what it keeps for the backward loop has a tensor
+as wide as the gates but the output itself (docs/performance.md).
 """
 
 import tensorflow as tf
+
+from tensorflow_lnrnn.rnn import fused_steps
 
 
 def layer_norm(v, gamma, beta, epsilon, centered=False):
@@ -40,8 +46,60 @@ def layer_norm(v, gamma, beta, epsilon, centered=False):
     return tf.cast(out, dtype)
 
 
+def gram_projection(kernel, gamma, shift, epsilon):
+    """`v -> LN(v kernel) * gamma + shift` for a float32 (K, N) kernel whose
+    columns are centered (`fused_steps._centered`), so that `v kernel` has
+    zero mean over its width N and its variance is `v G v^T`, with the Gram
+    matrix `G = kernel kernel^T / N`. Prepared once per call (G, and the gain
+    folded into the kernel's columns), applied at every step.
+
+    Why (for the recurrent projection, in training, with few units:
+    `tf_fast_path.loop_plan`): on the recurrence's chain the forward step has
+    no N-wide op but the matmul and the scaling of its output, and the
+    backward loop keeps `v`, `v G` and the inverse std instead of the
+    normalized (B, N) product, so its gradient has no N-wide op either. It
+    costs two (B, K) x (K, K) matmuls per step, which only pay while K is
+    small (docs/performance.md). `v G v^T` is exact algebra; in float32 its
+    rounding stays at the direct computation's for kernels with a condition
+    number up to 1000 at least (tests/rnn/tf_array_ops_test.py)."""
+    scaled_kernel = kernel * tf.cast(gamma, tf.float32)
+    gram = tf.matmul(kernel, kernel, transpose_b=True) / kernel.shape[-1]
+
+    @tf.custom_gradient
+    def normalize(v, scaled_kernel, gram):
+        v_gram = tf.matmul(v, gram)
+        # (The clamp: rounding can take `v G v^T` a little below zero where
+        # the true variance is zero; the gradient below ignores it.)
+        variance = tf.maximum(tf.reduce_sum(v * v_gram, axis=-1, keepdims=True), 0.0)
+        inverse_std = tf.math.rsqrt(variance + epsilon)
+
+        def gradient(upstream):
+            # out = (v K') s(v), K' = K gamma, s = (v G v^T + eps)^-1/2.
+            back = tf.matmul(upstream, scaled_kernel, transpose_b=True)  # upstream K'^T
+            # d variance = -s^3 / 2 * rowsum(upstream * v K') = -s^3 / 2 * rowsum(back * v)
+            d_variance = tf.reduce_sum(back * v, axis=-1, keepdims=True) * (-0.5 * inverse_std**3)
+            d_v = inverse_std * back + (2.0 * d_variance) * v_gram
+            d_scaled_kernel = tf.matmul(inverse_std * v, upstream, transpose_a=True)
+            d_gram = tf.matmul(d_variance * v, v, transpose_a=True)
+            return d_v, d_scaled_kernel, d_gram
+
+        return tf.matmul(v, scaled_kernel) * inverse_std, gradient
+
+    def project(v):
+        out = normalize(v, scaled_kernel, gram)
+        return out if shift is None else out + shift
+
+    return project
+
+
 class TFArrayOps:
-    """`fused_steps.py`'s namespace for TensorFlow (Keras 3's TF backend and Keras 2)."""
+    """`fused_steps.py`'s namespace for TensorFlow (Keras 3's TF backend and
+    Keras 2). `gram_up_to`: recurrent kernels of at most that many rows (in
+    float32) are normalized by their Gram matrix (`gram_projection`); None:
+    none (the loop plan's, `tf_fast_path.loop_plan`)."""
+
+    def __init__(self, gram_up_to=None):
+        self.gram_up_to = gram_up_to
 
     matmul = staticmethod(tf.matmul)
     split = staticmethod(tf.split)
@@ -53,3 +111,9 @@ class TFArrayOps:
     # on a stack per step for the backward loop: 3-6 more ops per step.)
     read = staticmethod(lambda variable: tf.convert_to_tensor(variable))
     center_columns = staticmethod(lambda w: w - tf.reduce_mean(w, axis=-1, keepdims=True))
+
+    def normalized_projection(self, kernel, gamma, shift, epsilon, recurrent=False):
+        gram = recurrent and self.gram_up_to is not None and kernel.dtype == tf.float32
+        if gram and kernel.shape[0] <= self.gram_up_to:
+            return gram_projection(kernel, gamma, shift, epsilon)
+        return fused_steps.plain_projection(self, kernel, gamma, shift, epsilon)

@@ -15,7 +15,10 @@ What makes them fast, each measured with `benchmarks/rnn_benchmark.py` on CPU
   TensorFlow's executor threads idle most of the time; two independent chains
   fill both;
 - in training with large kernels, their weight gradients are one matmul after
-  the backward loop instead of one per step (`tf_hoisted_gradients.py`).
+  the backward loop instead of one per step (`tf_hoisted_gradients.py`); with
+  few units, the recurrent projection's normalization takes its statistics
+  from the kernel's Gram matrix, which keeps the (B, 4H)-wide ops off the
+  recurrence's chain, forward and backward (`tf_array_ops.gram_projection`).
 Computing the input projection and its normalization for all time steps at once,
 before the loop, was measured and lost on CPU (memory-bound on a (B, T, 4H)
 tensor), as did compiling the loop with XLA; see docs/performance.md.
@@ -34,13 +37,17 @@ from tensorflow_lnrnn.utils.compat import dropout_masks
 
 
 class LoopPlan(NamedTuple):
-    """How `run` lays out the loop; the numbers are the same either way.
-    `lanes`: the batch in that many independent lanes. `hoist_from`: kernels
-    with at least that many (rows, columns) get their weight gradients hoisted
-    out of the backward loop (`tf_hoisted_gradients.py`); None: none."""
+    """How `run` lays out the loop; the numbers are the same either way (up to
+    rounding). `lanes`: the batch in that many independent lanes.
+    `hoist_from`: kernels with at least that many (rows, columns) get their
+    weight gradients hoisted out of the backward loop
+    (`tf_hoisted_gradients.py`); None: none. `gram_up_to`: recurrent kernels
+    of at most that many rows normalize by their Gram matrix
+    (`tf_array_ops.gram_projection`); None: none."""
 
     lanes: int
     hoist_from: Optional[tuple[int, int]]
+    gram_up_to: Optional[int] = None
 
 
 # Measured on a 2-core CPU (docs/performance.md, "Loop plans"). Inference: two
@@ -53,10 +60,14 @@ class LoopPlan(NamedTuple):
 # and its per-step gradient outgrow the caches: 0.88-0.99 of the step's time),
 # and was even or lost for smaller ones (the per-step matmuls are cheap there,
 # and run beside the chain of small ops on the recurrence; a 512 x 128 kernel:
-# 1.26).
+# 1.26). The Gram-matrix normalization of the recurrent projection, in
+# training: 0.82-0.96 of the step's time at 64-128 units, even or a loss from
+# 192 (its two (B, H) x (H, H) matmuls per step outweigh the wide ops they
+# remove); in inference even (nothing is kept for a backward loop there).
 LANES = 2
 LANES_FROM = (32, 128)  # (static batch, units)
 HOIST_FROM = (512, 512)
+GRAM_UP_TO = 128
 
 
 def loop_plan(batch_size, units, training):
@@ -67,7 +78,7 @@ def loop_plan(batch_size, units, training):
         # want. (A graph keeps the plan it was traced with, wherever it runs.)
         return LoopPlan(lanes=1, hoist_from=None)
     if training:
-        return LoopPlan(lanes=1, hoist_from=HOIST_FROM)
+        return LoopPlan(lanes=1, hoist_from=HOIST_FROM, gram_up_to=GRAM_UP_TO)
     min_batch, min_units = LANES_FROM
     large = (batch_size is None or batch_size >= min_batch) and units >= min_units
     return LoopPlan(lanes=LANES if large else 1, hoist_from=None)
@@ -114,9 +125,9 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
         sequences = sequences * tf.expand_dims(dp_mask, 1)  # the same mask at every step
     plan = loop_plan(sequences.shape[0], cell.units, training)
     lanes = plan.lanes
-    array_ops = TFArrayOps
+    array_ops = TFArrayOps(plan.gram_up_to)
     if plan.hoist_from is not None:
-        array_ops = tf_hoisted_gradients.HoistedArrayOps(plan.hoist_from)
+        array_ops = tf_hoisted_gradients.HoistedArrayOps(plan.hoist_from, plan.gram_up_to)
     cell_step = fused_steps.make_step(family, cell, array_ops)
     hoisted_kernels = getattr(array_ops, "kernels", [])  # (the ones big enough)
     zoneout_on = bool(cell.zoneout_rates())

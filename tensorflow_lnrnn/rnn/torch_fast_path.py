@@ -37,6 +37,7 @@ class TorchArrayOps:
     float32 = staticmethod(lambda x: x.float())
     read = staticmethod(lambda variable: variable.value)  # (autocast, as in the cell's call)
     center_columns = staticmethod(lambda w: w)  # (see `layer_norm`)
+    normalized_projection = classmethod(fused_steps.plain_projection)
 
 
 def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=None):

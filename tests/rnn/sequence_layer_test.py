@@ -106,12 +106,13 @@ def test_inference_lanes_split_a_dynamic_batch(case, rng):
     512 x 512 hoisted (test_hoisted_weight_gradients below)."""
     from tensorflow_lnrnn.rnn import tf_fast_path
 
-    plan = tf_fast_path.loop_plan
-    assert plan(None, 128, training=False) == (tf_fast_path.LANES, None) and tf_fast_path.LANES > 1
-    assert plan(32, 128, training=False) == plan(64, 512, training=False) == (tf_fast_path.LANES, None)
+    plan, lanes = tf_fast_path.loop_plan, tf_fast_path.LoopPlan(tf_fast_path.LANES, None)
+    assert plan(None, 128, training=False) == lanes and tf_fast_path.LANES > 1
+    assert plan(32, 128, training=False) == plan(64, 512, training=False) == lanes
     # Small batches and few units: one lane (two lost up to 2x there).
-    assert plan(1, 128, training=False) == plan(16, 128, training=False) == plan(None, 64, training=False) == (1, None)
-    assert plan(64, 128, training=True) == (1, (512, 512))
+    one_lane = tf_fast_path.LoopPlan(1, None)
+    assert plan(1, 128, training=False) == plan(16, 128, training=False) == plan(None, 64, training=False) == one_lane
+    assert plan(64, 128, training=True) == tf_fast_path.LoopPlan(1, (512, 512), gram_up_to=128)
     fast, generic = fast_and_generic(case, return_sequences=True, return_state=True)
     signature = [tf.TensorSpec((None, None, INPUT_DIM)), tf.TensorSpec((None, None), tf.bool)]
     for jit_compile in (False, True):  # (XLA too)

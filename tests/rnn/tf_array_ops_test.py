@@ -1,0 +1,107 @@
+"""The TF fast path's normalization of a recurrent projection by the kernel's
+Gram matrix (`tf_array_ops.gram_projection`), against the direct
+normalization of the product: values and gradients, and its rounding on
+ill-conditioned kernels against float64 NumPy. (Whole layers with it:
+fast_path_test.py and masking_test.py, where the loop plan turns it on.)"""
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.tensorflow_backend  # TF ops
+
+
+def _centered(kernel):
+    return kernel - kernel.mean(axis=-1, keepdims=True)
+
+
+def _direct(v, kernel, gamma, shift, epsilon):
+    """NumPy, float64: LN(v kernel) * gamma + shift."""
+    product = v @ kernel
+    deviation = product - product.mean(axis=-1, keepdims=True)
+    return deviation / np.sqrt((deviation**2).mean(axis=-1, keepdims=True) + epsilon) * gamma + shift
+
+
+def _kernel_with_condition_number(rng, rows, columns, condition):
+    """A (rows, columns) kernel, centered columns, singular values from 1 to 1 / condition."""
+    left, _ = np.linalg.qr(rng.normal(size=(rows, rows)))
+    right, _ = np.linalg.qr(rng.normal(size=(columns, rows)))
+    return _centered((left * np.logspace(0, -np.log10(condition), rows)) @ right.T)
+
+
+@pytest.mark.parametrize("with_shift", [False, True])
+def test_values_and_gradients_equal_the_direct_normalization(rng, with_shift):
+    import tensorflow as tf
+
+    from tensorflow_lnrnn.rnn import fused_steps, tf_array_ops
+
+    rows, columns, epsilon = 6, 20, 1e-3
+    kernel = tf.constant(_centered(rng.normal(size=(rows, columns))).astype("float32"))
+    gamma = tf.constant(rng.normal(size=columns).astype("float32"))
+    shift = tf.constant(rng.normal(size=columns).astype("float32")) if with_shift else None
+    v = tf.constant(rng.normal(size=(5, rows)).astype("float32"))
+    cotangent = tf.constant(rng.normal(size=(5, columns)).astype("float32"))
+    plain = tf_array_ops.TFArrayOps()
+    results = []
+    for project in (
+        tf_array_ops.gram_projection,
+        lambda *args: fused_steps.plain_projection(plain, *args),
+    ):
+        with tf.GradientTape() as tape:
+            tape.watch([v, kernel, gamma])
+            out = project(kernel, gamma, shift, epsilon)(v)
+            loss = tf.reduce_sum(out * cotangent)
+        results.append([out] + tape.gradient(loss, [v, kernel, gamma]))
+    for got, expected in zip(*results):
+        np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-4, atol=1e-5)
+    expected = _direct(v.numpy(), kernel.numpy(), gamma.numpy(), 0.0 if shift is None else shift.numpy(), epsilon)
+    np.testing.assert_allclose(results[0][0].numpy(), expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("condition", [1, 100, 1000])
+@pytest.mark.parametrize("aligned", [False, True])
+def test_rounding_stays_at_the_direct_computations_on_ill_conditioned_kernels(rng, condition, aligned):
+    """`v G v^T` squares the kernel's condition number; the epsilon under the
+    square root bounds what that can do. Inputs drawn at random, or mostly
+    along the kernel's weakest direction (a tiny variance)."""
+    import tensorflow as tf
+
+    from tensorflow_lnrnn.rnn import tf_array_ops
+
+    rows, columns, epsilon = 64, 256, 1e-3
+    kernel = _kernel_with_condition_number(rng, rows, columns, condition)
+    v = rng.normal(size=(32, rows))
+    if aligned:
+        weakest = np.linalg.svd(kernel, full_matrices=False)[0][:, -1]
+        v = 3.0 * weakest + 1e-2 * v
+    gamma, shift = np.ones(columns), np.zeros(columns)
+    expected = _direct(v, kernel, gamma, shift, epsilon)
+    as_tensor = lambda array: tf.constant(array.astype("float32"))  # noqa: E731
+    project = tf_array_ops.gram_projection(as_tensor(kernel), as_tensor(gamma), None, epsilon)
+    gram_error = np.abs(project(as_tensor(v)).numpy() - expected).max()
+    product = v.astype("float32") @ kernel.astype("float32")
+    direct = product / np.sqrt((product**2).mean(axis=-1, keepdims=True) + np.float32(epsilon))
+    direct_error = np.abs(direct - expected).max()
+    assert gram_error < max(2 * direct_error, 1e-5)
+
+
+def test_the_plan_turns_it_on_for_the_recurrent_projection_with_few_units_in_training(monkeypatch):
+    import tensorflow as tf
+
+    from tensorflow_lnrnn.rnn import tf_array_ops, tf_fast_path
+
+    if tf.config.list_logical_devices("GPU"):
+        pytest.skip("the plans are for CPU-only machines")
+    assert tf_fast_path.loop_plan(64, 128, training=True).gram_up_to == tf_fast_path.GRAM_UP_TO == 128
+    assert tf_fast_path.loop_plan(64, 128, training=False).gram_up_to is None
+    used = []
+    monkeypatch.setattr(tf_array_ops, "gram_projection", lambda kernel, *args: used.append(kernel.shape[0]))
+    ops = tf_array_ops.TFArrayOps(gram_up_to=128)
+    for rows, recurrent, dtype in (
+        (128, True, "float32"),
+        (128, False, "float32"),
+        (192, True, "float32"),
+        (128, True, "float16"),
+    ):
+        kernel = tf.zeros((rows, 4 * rows), dtype)
+        ops.normalized_projection(kernel, tf.ones((4 * rows,)), None, 1e-3, recurrent=recurrent)
+    assert used == [128]
