@@ -3,10 +3,12 @@ layer normalization and a normalized projection with hand-written gradients,
 and the ops a step uses.
 
 TensorFlow's autodiff of `tf.nn.moments` adds a dozen ops per step to the
-backward loop; `layer_norm` below has three reductions. `normalized_projection`
-takes the statistics of `v W` from `v` and the kernel's Gram matrix, so that
-neither the forward step nor what it keeps for the backward loop has a tensor
-as wide as the gates but the output itself (docs/performance.md).
+backward loop; `layer_norm` below has three reductions. `gram_projection`
+(the recurrent projection in training, with few units: the loop plan's
+`gram_up_to`) takes the statistics of `h U` from `h` and the kernel's Gram
+matrix, so that on the recurrence's chain neither the forward step nor its
+gradient has an op as wide as the gates but the matmul and one scaling
+(docs/performance.md).
 """
 
 import tensorflow as tf

@@ -17,7 +17,7 @@ What makes them fast, each measured with `benchmarks/rnn_benchmark.py` on CPU
 - in training with large kernels, their weight gradients are one matmul after
   the backward loop instead of one per step (`tf_hoisted_gradients.py`); with
   few units, the recurrent projection's normalization takes its statistics
-  from the kernel's Gram matrix, which keeps the (B, 4H)-wide ops off the
+  from the kernel's Gram matrix, which keeps gate-wide ops off the
   recurrence's chain, forward and backward (`tf_array_ops.gram_projection`).
 Computing the input projection and its normalization for all time steps at once,
 before the loop, was measured and lost on CPU (memory-bound on a (B, T, 4H)
