@@ -6,11 +6,13 @@ how the plan rule in `tf_fast_path.loop_plan` was chosen (docs/performance.md,
     python benchmarks/loop_plan_ab.py --plans "1,none;2,none" --sizes 16x100x32x128,64x100x32x64 --mode infer
     python benchmarks/loop_plan_ab.py --plans "1,none;1,512x512;2,1x1" --sizes small --mode train
     python benchmarks/loop_plan_ab.py --plans "1,none;1,none,128" --sizes small --mode train
+    python benchmarks/loop_plan_ab.py --plans "1,512x512,128,1;1,512x512,128,2" --sizes small,large --mode train
 
-A plan is `lanes,hoist_from[,gram_up_to]`: `hoist_from` is `none`, or
+A plan is `lanes,hoist_from[,gram_up_to[,unroll]]`: `hoist_from` is `none`, or
 `ROWSxCOLUMNS` (kernels of at least that size get their weight gradients
-hoisted); `gram_up_to`, if given, is the most rows of a recurrent kernel
-normalized by its Gram matrix. A size is a name from
+hoisted); `gram_up_to`, if given, is `none` or the most rows of a recurrent
+kernel normalized by its Gram matrix; `unroll`, if given, the time steps per
+loop iteration. A size is a name from
 `rnn_benchmark.SIZES` or `BATCHxTIMExINPUTxUNITS`. Prints, per family and
 size, each plan's median and its ratio to Keras's layer and to the first plan.
 """
@@ -28,9 +30,9 @@ from tensorflow_lnrnn.rnn import tf_fast_path  # noqa: E402
 
 
 def parse_plan(text):
-    lanes, hoist_from, *gram_up_to = text.split(",")
+    lanes, hoist_from, *rest = text.split(",")
     hoist = None if hoist_from == "none" else tuple(int(n) for n in hoist_from.split("x"))
-    return tf_fast_path.LoopPlan(int(lanes), hoist, *(int(n) for n in gram_up_to))
+    return tf_fast_path.LoopPlan(int(lanes), hoist, *(None if n == "none" else int(n) for n in rest))
 
 
 def parse_size(text):
@@ -47,7 +49,7 @@ def compare(family, size, plans, mode, repeats, warmup):
     try:
         for name, plan in [*plans.items(), ("keras", None)]:
             # The plan is read when the step is traced: on its first (warm-up) call.
-            tf_fast_path.loop_plan = lambda batch_size, units, training, plan=plan: plan
+            tf_fast_path.loop_plan = lambda family, batch_size, units, training, plan=plan: plan
             layer = rb.make_layer("keras" if plan is None else "ours", family, size["units"])
             rb.keras.utils.set_random_seed(0)
             steps[name] = rb.make_steps(layer, size)[mode]

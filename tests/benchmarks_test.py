@@ -88,11 +88,13 @@ def test_the_loop_plan_benchmark_times_the_forced_plans():
     spec = importlib.util.spec_from_file_location("loop_plan_ab", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    plans = "1,none;2,none;1,none,8"
+    plans = "1,none;2,none;1,none,8;1,none,none,2"
     (row,) = module.main(
         ["--plans", plans, "--families", "lstm", "--sizes", "tiny", "--repeats", "1", "--mode", "train"]
     )
-    assert set(row["median_ms"]) == {"1,none", "2,none", "1,none,8", "keras"} and min(row["median_ms"].values()) > 0
+    assert set(row["median_ms"]) == {*plans.split(";"), "keras"} and min(row["median_ms"].values()) > 0
     assert row["ops"]["2,none"]["forward"] > row["ops"]["1,none"]["forward"]
     assert row["ops"]["1,none,8"] != row["ops"]["1,none"]  # (the Gram matrix's matmuls)
+    # Two steps per iteration: a body about twice as long (tiny: 5 steps, one left over, outside the loop).
+    assert row["ops"]["1,none,none,2"]["forward"] > 1.5 * row["ops"]["1,none"]["forward"]
     assert tf_fast_path.loop_plan is chosen

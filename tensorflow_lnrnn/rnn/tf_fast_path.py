@@ -43,11 +43,14 @@ class LoopPlan(NamedTuple):
     weight gradients hoisted out of the backward loop
     (`tf_hoisted_gradients.py`); None: none. `gram_up_to`: recurrent kernels
     of at most that many rows normalize by their Gram matrix
-    (`tf_array_ops.gram_projection`); None: none."""
+    (`tf_array_ops.gram_projection`); None: none. `unroll`: time steps per
+    iteration of the loop (the steps left over after the last whole
+    iteration run one by one after it)."""
 
     lanes: int
     hoist_from: Optional[tuple[int, int]]
     gram_up_to: Optional[int] = None
+    unroll: int = 1
 
 
 # Measured on a 2-core CPU (docs/performance.md, "Loop plans"). Inference: two
@@ -64,21 +67,29 @@ class LoopPlan(NamedTuple):
 # training: 0.82-0.96 of the step's time at 64-128 units, even or a loss from
 # 192 (its two (B, H) x (H, H) matmuls per step outweigh the wide ops they
 # remove); in inference even (nothing is kept for a backward loop there).
+# Several time steps per loop iteration, in training: each iteration's
+# control-flow ops (a few per loop variable, forward and backward, some on the
+# recurrence's chain) are shared by its steps, which counts where a step is
+# mostly dispatch: LSTM and GRU by two, 0.79-0.93 of the time with batches of
+# 8-64 and 32-128 units, even at the benchmark's sizes (0.93-1.03), where
+# four lost (up to 1.17); the SimpleRNN, whose step has a third of an LSTM's
+# ops, by four: 0.70-0.97, and 0.94 at 512 units.
 LANES = 2
 LANES_FROM = (32, 128)  # (static batch, units)
 HOIST_FROM = (512, 512)
 GRAM_UP_TO = 128
+UNROLL_IN_TRAINING = {"lstm": 2, "gru": 2, "simple_rnn": 4}
 
 
-def loop_plan(batch_size, units, training):
-    """The `LoopPlan` for a call: `batch_size` static (an int) or None; `units`
-    the cell's."""
+def loop_plan(family, batch_size, units, training):
+    """The `LoopPlan` for a call: `family` the cell's (`fused_steps.FAMILIES`),
+    `batch_size` static (an int) or None; `units` the cell's."""
     if any(tf.config.list_logical_devices(kind) for kind in ("GPU", "TPU")):
         # Accelerators: one kernel per op, on the whole batch, is what they
         # want. (A graph keeps the plan it was traced with, wherever it runs.)
         return LoopPlan(lanes=1, hoist_from=None)
     if training:
-        return LoopPlan(lanes=1, hoist_from=HOIST_FROM, gram_up_to=GRAM_UP_TO)
+        return LoopPlan(lanes=1, hoist_from=HOIST_FROM, gram_up_to=GRAM_UP_TO, unroll=UNROLL_IN_TRAINING[family])
     min_batch, min_units = LANES_FROM
     large = (batch_size is None or batch_size >= min_batch) and units >= min_units
     return LoopPlan(lanes=LANES if large else 1, hoist_from=None)
@@ -123,7 +134,7 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     dp_mask, rec_dp_mask = dropout_masks(cell, sequences[:, 0], initial_state[0], training)
     if dp_mask is not None:
         sequences = sequences * tf.expand_dims(dp_mask, 1)  # the same mask at every step
-    plan = loop_plan(sequences.shape[0], cell.units, training)
+    plan = loop_plan(family, sequences.shape[0], cell.units, training)
     lanes = plan.lanes
     array_ops = TFArrayOps(plan.gram_up_to)
     if plan.hoist_from is not None:
@@ -211,9 +222,29 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     lanes_recorded = [[] if probes is None else probes.recorded for probes in lanes_probes]
     # maximum_iterations: XLA (jit_compile=True) needs a bound to differentiate the loop.
     loop_vars = (tf.constant(0), lanes_states, lanes_last, lanes_outputs, lanes_recorded)
-    _, lanes_states, lanes_last, lanes_outputs, lanes_recorded = tf.while_loop(
-        lambda t, *_: t < steps, body, loop_vars, maximum_iterations=steps
-    )
+    unroll = plan.unroll
+    if unroll == 1:
+        loop_vars = tf.while_loop(lambda t, *_: t < steps, body, loop_vars, maximum_iterations=steps)
+    else:
+
+        def unrolled_body(*loop_vars):
+            for _ in range(unroll):
+                loop_vars = body(*loop_vars)
+            return loop_vars
+
+        iterations = steps // unroll
+        whole = iterations * unroll
+        # (At least one: XLA sizes the loop's stacks by the bound, and refuses
+        # empty ones where a sequence is shorter than one iteration.)
+        bound = max(iterations, 1) if isinstance(steps, int) else tf.maximum(iterations, 1)
+        loop_vars = tf.while_loop(lambda t, *_: t < whole, unrolled_body, loop_vars, maximum_iterations=bound)
+        # The steps left over (fewer than `unroll`), one by one.
+        if isinstance(steps, int):
+            for _ in range(steps - whole):
+                loop_vars = body(*loop_vars)
+        else:
+            loop_vars = tf.while_loop(lambda t, *_: t < steps, body, loop_vars, maximum_iterations=unroll - 1)
+    _, lanes_states, lanes_last, lanes_outputs, lanes_recorded = loop_vars
     for probes, recorded in zip(lanes_probes, lanes_recorded):
         if probes is not None:
             probes.finish(recorded)  # what the kernels' gradients multiply, after the loop

@@ -1,6 +1,8 @@
 """The whole-sequence layers (LayerNormLSTM, LayerNormGRU, LayerNormSimpleRNN):
 the fast path against the generic loop, against `RNN(cell)` and against NumPy."""
 
+import functools
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -106,13 +108,17 @@ def test_inference_lanes_split_a_dynamic_batch(case, rng):
     512 x 512 hoisted (test_hoisted_weight_gradients below)."""
     from tensorflow_lnrnn.rnn import tf_fast_path
 
-    plan, lanes = tf_fast_path.loop_plan, tf_fast_path.LoopPlan(tf_fast_path.LANES, None)
+    family = case.make(UNITS).fast_path_family
+    plan = functools.partial(tf_fast_path.loop_plan, family)
+    lanes = tf_fast_path.LoopPlan(tf_fast_path.LANES, None)
     assert plan(None, 128, training=False) == lanes and tf_fast_path.LANES > 1
     assert plan(32, 128, training=False) == plan(64, 512, training=False) == lanes
     # Small batches and few units: one lane (two lost up to 2x there).
     one_lane = tf_fast_path.LoopPlan(1, None)
     assert plan(1, 128, training=False) == plan(16, 128, training=False) == plan(None, 64, training=False) == one_lane
-    assert plan(64, 128, training=True) == tf_fast_path.LoopPlan(1, (512, 512), gram_up_to=128)
+    # Training: one lane, several steps per iteration (test_unrolled_loop... below).
+    unroll = {"lstm": 2, "gru": 2, "simple_rnn": 4}[family]
+    assert plan(64, 128, training=True) == tf_fast_path.LoopPlan(1, (512, 512), gram_up_to=128, unroll=unroll)
     fast, generic = fast_and_generic(case, return_sequences=True, return_state=True)
     signature = [tf.TensorSpec((None, None, INPUT_DIM)), tf.TensorSpec((None, None), tf.bool)]
     for jit_compile in (False, True):  # (XLA too)
@@ -168,6 +174,41 @@ def test_hoisted_weight_gradients(case, rng, policy):
                     assert_same(call(x, mask), expected, atol=atol)
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.slow_in_variants
+@pytest.mark.parametrize("unroll", [2, 3])
+def test_unrolled_loop_with_a_length_known_only_at_run_time(case, rng, unroll):
+    """Several time steps per loop iteration (the training plan's `unroll`;
+    forced here with inference too): with a length known only at run time,
+    the steps left over after the last whole iteration run in a second loop;
+    values and gradients equal the generic loop's for every remainder, under
+    XLA too (masking_test.py draws the plan against every option with static
+    lengths)."""
+    fast, generic = fast_and_generic(case, return_sequences=True, return_state=True)
+    if fast.cell.zoneout_rates():  # (random in training: compiled and eager loops draw other masks)
+        pytest.skip("zoneout: fast_path_test.py and masking_test.py, in training")
+    signature = [tf.TensorSpec((None, None, INPUT_DIM)), tf.TensorSpec((None, None), tf.bool)]
+
+    def outputs_and_gradients(layer, x, mask):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            outputs = layer(x, mask=mask, training=True)
+            loss = sum(tf.reduce_sum(tf.sin(o)) for o in outputs)
+        return outputs, tape.gradient(loss, [x] + layer.trainable_weights)
+
+    for jit_compile in (False, True):
+        with forced_loop_plan((1, None, None, unroll)):
+            call = tf.function(
+                lambda x, mask: outputs_and_gradients(fast, x, mask), input_signature=signature, jit_compile=jit_compile
+            )
+            # Fewer steps than one iteration, every remainder, none.
+            for time in sorted({1, unroll + 1, 2 * unroll - 1, 2 * unroll}):
+                x = rng.normal(size=(2, time, INPUT_DIM)).astype("float32")
+                mask = rng.uniform(size=(2, time)) < 0.7
+                got, expected = call(x, mask), outputs_and_gradients(generic, tf.constant(x), tf.constant(mask))
+                assert_same(got[0], expected[0])
+                assert_same(got[1], expected[1], atol=1e-4)
 
 
 @pytest.mark.slow_in_variants

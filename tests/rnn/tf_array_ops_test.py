@@ -91,8 +91,8 @@ def test_the_plan_turns_it_on_for_the_recurrent_projection_with_few_units_in_tra
 
     if tf.config.list_logical_devices("GPU"):
         pytest.skip("the plans are for CPU-only machines")
-    assert tf_fast_path.loop_plan(64, 128, training=True).gram_up_to == tf_fast_path.GRAM_UP_TO == 128
-    assert tf_fast_path.loop_plan(64, 128, training=False).gram_up_to is None
+    assert tf_fast_path.loop_plan("lstm", 64, 128, training=True).gram_up_to == tf_fast_path.GRAM_UP_TO == 128
+    assert tf_fast_path.loop_plan("lstm", 64, 128, training=False).gram_up_to is None
     used = []
     monkeypatch.setattr(tf_array_ops, "gram_projection", lambda kernel, *args: used.append(kernel.shape[0]))
     ops = tf_array_ops.TFArrayOps(gram_up_to=128)
