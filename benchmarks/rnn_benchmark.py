@@ -175,11 +175,23 @@ def _torch_steps(layer, x, y):
 NOT_COUNTED = ("Identity", "NoOp", "Const")
 
 
-def loop_op_counts(function):
-    """Ops in the body of each time loop of a compiled step, read from its graph:
-    {"forward": n} for inference, plus "backward" for a training step. A figure
-    that, unlike timings, does not move with the machine's noise. TensorFlow
-    only ({} on the other backends)."""
+def steps_per_iteration(variant, family, size, mode):
+    """Time steps per iteration of the TF fast path's loop (its plan's
+    `unroll`: an iteration of an unrolled loop holds that many steps); 1 for
+    Keras's loops and on the other backends."""
+    if variant != "ours" or backend() != "tensorflow":
+        return 1
+    from tensorflow_lnrnn.rnn import tf_fast_path
+
+    return tf_fast_path.loop_plan(family, size["batch"], size["units"], mode == "train").unroll
+
+
+def loop_op_counts(function, steps_per_iteration=1):
+    """Ops per time step in the body of each time loop of a compiled step,
+    read from its graph (the ops of an iteration over its
+    `steps_per_iteration`): {"forward": n} for inference, plus "backward" for
+    a training step. A figure that, unlike timings, does not move with the
+    machine's noise. TensorFlow only ({} on the other backends)."""
     if not hasattr(function, "get_concrete_function"):
         return {}
     graph = function.get_concrete_function().graph.as_graph_def()
@@ -198,7 +210,8 @@ def loop_op_counts(function):
     for name, body in loops(graph.node):
         direction = "backward" if name.startswith("gradient") or "_grad" in name else "forward"
         counts[direction] = counts.get(direction, 0) + sum(n.op not in NOT_COUNTED for n in body.node_def)
-    return counts
+    per_step = {d: n / steps_per_iteration for d, n in counts.items()}
+    return {d: int(n) if n == int(n) else round(n, 1) for d, n in per_step.items()}
 
 
 def time_call(function):
@@ -254,7 +267,8 @@ def benchmark(families, sizes, repeats, warmup, log, variants=VARIANTS):
             row = {"family": family, "size": size_name, "mode": mode, **size}
             for variant in variants:
                 row[variant] = summarize(samples[(variant, mode)])
-                row[variant]["loop_ops_per_step"] = loop_op_counts(steps[variant][mode])
+                unroll = steps_per_iteration(variant, family, size, mode)
+                row[variant]["loop_ops_per_step"] = loop_op_counts(steps[variant][mode], unroll)
             row["ours_over_keras"] = row["ours"]["median_ms"] / row["keras"]["median_ms"]
             other = variants[1]  # the layer-normalized loop ours is compared with
             row[f"{other}_over_ours"] = row[other]["median_ms"] / row["ours"]["median_ms"]
