@@ -73,7 +73,10 @@ class LoopPlan(NamedTuple):
 # mostly dispatch: LSTM and GRU by two, 0.79-0.93 of the time with batches of
 # 8-64 and 32-128 units, even at the benchmark's sizes (0.93-1.03), where
 # four lost (up to 1.17); the SimpleRNN, whose step has a third of an LSTM's
-# ops, by four: 0.70-0.97, and 0.94 at 512 units.
+# ops, by four: 0.70-0.97, and 0.94 at 512 units. In inference by four: in
+# two lanes 0.91-1.01; in one lane the LSTM 0.70-0.79 and the SimpleRNN
+# 0.70-0.88, but the GRU lost at batches of 16-64 (1.12-1.30; only with
+# grappler's rewrites on, which no single pass of them explains), so one.
 LANES = 2
 LANES_FROM = (32, 128)  # (static batch, units)
 # The SimpleRNN's lanes need more rows x units (session 9: at 32-48 x 128
@@ -82,6 +85,7 @@ LANES_FROM_SIZE = {"simple_rnn": 64 * 128}  # static batch x units
 HOIST_FROM = (512, 512)
 GRAM_UP_TO = 128
 UNROLL_IN_TRAINING = {"lstm": 2, "gru": 2, "simple_rnn": 4}
+UNROLL_IN_INFERENCE = {"lstm": (4, 4), "gru": (1, 4), "simple_rnn": (4, 4)}  # (one lane, two lanes)
 
 
 def loop_plan(family, batch_size, units, training):
@@ -96,7 +100,7 @@ def loop_plan(family, batch_size, units, training):
     min_batch, min_units = LANES_FROM
     min_size = LANES_FROM_SIZE.get(family, 0)
     large = (batch_size is None or (batch_size >= min_batch and batch_size * units >= min_size)) and units >= min_units
-    return LoopPlan(lanes=LANES if large else 1, hoist_from=None)
+    return LoopPlan(lanes=LANES if large else 1, hoist_from=None, unroll=UNROLL_IN_INFERENCE[family][large])
 
 
 def _split_batch(tensor, lanes):
@@ -110,6 +114,17 @@ def _split_batch(tensor, lanes):
     sizes = [(batch + lanes - 1 - lane) // lanes for lane in range(lanes)]
     # Static sizes where the batch is: converters (LiteRT) want static shapes.
     return tf.split(tensor, sizes if isinstance(batch, int) else tf.stack(sizes), axis=0, num=lanes)
+
+
+def _merge_leading_axes(tensor):
+    """(N, M, ...) -> (N * M, ...), with static sizes where there are (LiteRT
+    wants them)."""
+    sizes = [tensor.shape[i] if tensor.shape[i] is not None else tf.shape(tensor)[i] for i in range(len(tensor.shape))]
+    merged = sizes[0] * sizes[1]
+    rest = sizes[2:]
+    if all(isinstance(size, int) for size in [merged, *rest]):
+        return tf.reshape(tensor, [merged, *rest])
+    return tf.reshape(tensor, tf.stack([merged, *rest]))
 
 
 def _time_major_array(tensor, go_backwards, size):
@@ -182,11 +197,6 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     lanes_states = [list(parts) for parts in zip(*[_split_batch(s, lanes) for s in states])]
     # With a mask, the last output is carried: it can differ from the last state.
     lanes_last = [tf.zeros_like(s[0]) for s in lanes_states] if mask is not None else []
-    # Per-step outputs only when asked for (an unused TensorArray still costs,
-    # and XLA cannot differentiate an empty one).
-    lanes_outputs = []
-    if return_sequences:  # (each lane's element shape given: LiteRT lowers the lists with it)
-        lanes_outputs = [tf.TensorArray(s[0].dtype, size=steps, element_shape=s[0].shape) for s in lanes_states]
 
     def lane_step(t, reads, states, last, recorded):
         """One step of one lane: (new states, its output, its recorded matmul inputs)."""
@@ -211,44 +221,73 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
         output = tf.where(keep_t, new_states[0], tf.zeros_like(last) if layer.zero_output_for_mask else last)
         return [tf.where(keep_t, new, old) for new, old in zip(new_states, states)], output, recorded
 
-    def body(t, lanes_states, lanes_last, lanes_outputs, lanes_recorded):
+    def step(t, lanes_states, lanes_last, lanes_recorded):
+        """Step `t` of every lane: (new states, the carried last outputs, the outputs, the recorded inputs)."""
         lasts = lanes_last if mask is not None else [None] * lanes
         stepped = [lane_step(t, *lane) for lane in zip(lanes_reads, lanes_states, lasts, lanes_recorded)]
         outputs = [output for _, output, _ in stepped]
-        return (
-            t + 1,
-            [new_states for new_states, _, _ in stepped],
-            outputs if mask is not None else [],
-            [ta.write(t, output) for ta, output in zip(lanes_outputs, outputs)],
-            [recorded for _, _, recorded in stepped],
+        new_states = [new_states for new_states, _, _ in stepped]
+        return new_states, outputs if mask is not None else [], outputs, [recorded for _, _, recorded in stepped]
+
+    def loop(first, count, unroll, lanes_states, lanes_last, lanes_recorded):
+        """`count` iterations of `unroll` steps each, from step `first`: (states,
+        last outputs, recorded inputs, and per lane, with `return_sequences`,
+        the (count * unroll, B, units) outputs). Each iteration writes its
+        outputs as one element, at its own index: tf2onnx makes an ONNX Loop's
+        scan outputs only of such writes."""
+        element_shape = lambda s: s.shape if unroll == 1 else tf.TensorShape([unroll]).concatenate(s.shape)  # noqa: E731
+        # Per-step outputs only when asked for (an unused TensorArray still costs,
+        # and XLA cannot differentiate an empty one); each lane's element shape
+        # given: LiteRT lowers the lists with it.
+        lanes_outputs = []
+        if return_sequences:
+            lanes_outputs = [
+                tf.TensorArray(s[0].dtype, size=count, element_shape=element_shape(s[0])) for s in lanes_states
+            ]
+
+        def body(i, lanes_states, lanes_last, lanes_outputs, lanes_recorded):
+            outputs = []
+            for k in range(unroll):
+                t = i * unroll + k if unroll > 1 else i
+                t = t + first if first else t
+                lanes_states, lanes_last, lanes_step_outputs, lanes_recorded = step(
+                    t, lanes_states, lanes_last, lanes_recorded
+                )
+                outputs.append(lanes_step_outputs)
+            if unroll > 1:
+                outputs = [[tf.stack(lane_outputs) for lane_outputs in zip(*outputs)]]
+            writes = [ta.write(i, output) for ta, output in zip(lanes_outputs, outputs[0])]
+            return i + 1, lanes_states, lanes_last, writes, lanes_recorded
+
+        loop_vars = (tf.constant(0), lanes_states, lanes_last, lanes_outputs, lanes_recorded)
+        # maximum_iterations: XLA (jit_compile=True) needs a bound to differentiate the loop.
+        _, lanes_states, lanes_last, lanes_outputs, lanes_recorded = tf.while_loop(
+            lambda i, *_: i < count, body, loop_vars, maximum_iterations=count
         )
+        lanes_sequences = [_merge_leading_axes(ta.stack()) if unroll > 1 else ta.stack() for ta in lanes_outputs]
+        return lanes_states, lanes_last, lanes_recorded, lanes_sequences
 
     lanes_recorded = [[] if probes is None else probes.recorded for probes in lanes_probes]
-    # maximum_iterations: XLA (jit_compile=True) needs a bound to differentiate the loop.
-    loop_vars = (tf.constant(0), lanes_states, lanes_last, lanes_outputs, lanes_recorded)
-    unroll = plan.unroll
-    if unroll == 1:
-        loop_vars = tf.while_loop(lambda t, *_: t < steps, body, loop_vars, maximum_iterations=steps)
-    else:
-
-        def unrolled_body(*loop_vars):
-            for _ in range(unroll):
-                loop_vars = body(*loop_vars)
-            return loop_vars
-
-        iterations = steps // unroll
-        whole = iterations * unroll
-        # (At least one: XLA sizes the loop's stacks by the bound, and refuses
-        # empty ones where a sequence is shorter than one iteration.)
-        bound = max(iterations, 1) if isinstance(steps, int) else tf.maximum(iterations, 1)
-        loop_vars = tf.while_loop(lambda t, *_: t < whole, unrolled_body, loop_vars, maximum_iterations=bound)
-        # The steps left over (fewer than `unroll`), one by one.
-        if isinstance(steps, int):
-            for _ in range(steps - whole):
-                loop_vars = body(*loop_vars)
-        else:
-            loop_vars = tf.while_loop(lambda t, *_: t < steps, body, loop_vars, maximum_iterations=unroll - 1)
-    _, lanes_states, lanes_last, lanes_outputs, lanes_recorded = loop_vars
+    loop_state = (lanes_states, lanes_last, lanes_recorded)
+    # Several steps per iteration with a static length only; the steps left
+    # over after the last whole iteration (fewer than `unroll`) run in a
+    # second loop, one per iteration, with its own outputs. (With a length
+    # known only at run time either loop's list of outputs could be empty,
+    # which cannot be stacked where the batch is dynamic; and XLA crashed
+    # the process on left-over steps run in Python after the loop.)
+    unroll = plan.unroll if isinstance(steps, int) else 1
+    iterations = steps // unroll if unroll > 1 else steps  # (a tensor where the length is dynamic)
+    lanes_sequences = [[] for _ in range(lanes)]
+    loops = [(0, iterations, unroll)] + ([(iterations * unroll, steps % unroll, 1)] if unroll > 1 else [])
+    for first, count, steps_per_iteration in loops:
+        if isinstance(count, int) and count == 0:
+            continue
+        *loop_state, sequences = loop(first, count, steps_per_iteration, *loop_state)
+        for parts, lane_sequences in zip(lanes_sequences, sequences):
+            parts.append(lane_sequences)
+    if return_sequences:
+        lanes_sequences = [tf.concat(parts, 0) if len(parts) > 1 else parts[0] for parts in lanes_sequences]
+    lanes_states, lanes_last, lanes_recorded = loop_state
     for probes, recorded in zip(lanes_probes, lanes_recorded):
         if probes is not None:
             probes.finish(recorded)  # what the kernels' gradients multiply, after the loop
@@ -256,7 +295,7 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     # Every cell's output is its first state; with a mask, the last step's output.
     last_output = states[0] if mask is None else tf.concat(lanes_last, 0)
     if return_sequences:
-        outputs = tf.concat([ta.stack() for ta in lanes_outputs], 1)  # (T, B, units)
+        outputs = tf.concat(lanes_sequences, 1) if lanes > 1 else lanes_sequences[0]  # (T, B, units)
         outputs = tf.transpose(outputs, [1, 0, 2])
     else:
         outputs = tf.expand_dims(last_output, 1)  # unused by RNN.call

@@ -1,7 +1,10 @@
 """Both layouts of the TF fast loop convert (`tf_fast_path.loop_plan`): the
 stacked models are traced with two lanes (the plan for large batches; the
 graph splits and concatenates the batch), the others with the default plan,
-which is one lane for these models' few units."""
+which is one lane for these models' few units. Both run several time steps
+per loop iteration (the inference plan's `unroll`: four, but for the GRU in
+one lane), and the steps left over after the last whole iteration in a
+second loop, where the length is static."""
 
 import pytest
 
@@ -12,5 +15,5 @@ from tests.loop_plans import forced_loop_plan
 def _loop_plan(request):
     callspec = getattr(request.node, "callspec", None)
     architecture = callspec.params.get("architecture") if callspec else None
-    with forced_loop_plan(None if architecture == "bidirectional" else (2, None)):
+    with forced_loop_plan(None if architecture == "bidirectional" else (2, None, None, 4)):
         yield

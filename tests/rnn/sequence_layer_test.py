@@ -110,13 +110,16 @@ def test_inference_lanes_split_a_dynamic_batch(case, rng):
 
     family = case.make(UNITS).fast_path_family
     plan = functools.partial(tf_fast_path.loop_plan, family)
-    lanes = tf_fast_path.LoopPlan(tf_fast_path.LANES, None)
+    # (Several steps per iteration: test_unrolled_loop... below.)
+    lanes = tf_fast_path.LoopPlan(tf_fast_path.LANES, None, unroll=4)
     assert plan(None, 128, training=False) == lanes and tf_fast_path.LANES > 1
     assert plan(64, 128, training=False) == plan(32, 256, training=False) == plan(64, 512, training=False) == lanes
     # (The SimpleRNN's lanes need more rows x units.)
-    assert plan(32, 128, training=False) == (lanes if family != "simple_rnn" else tf_fast_path.LoopPlan(1, None))
+    assert plan(32, 128, training=False) == (
+        lanes if family != "simple_rnn" else tf_fast_path.LoopPlan(1, None, unroll=4)
+    )
     # Small batches and few units: one lane (two lost up to 2x there).
-    one_lane = tf_fast_path.LoopPlan(1, None)
+    one_lane = tf_fast_path.LoopPlan(1, None, unroll=1 if family == "gru" else 4)
     assert plan(1, 128, training=False) == plan(16, 128, training=False) == plan(None, 64, training=False) == one_lane
     # Training: one lane, several steps per iteration (test_unrolled_loop... below).
     unroll = {"lstm": 2, "gru": 2, "simple_rnn": 4}[family]
@@ -179,33 +182,36 @@ def test_hoisted_weight_gradients(case, rng, policy):
 
 
 @pytest.mark.slow_in_variants
-@pytest.mark.parametrize("unroll", [2, 3])
-def test_unrolled_loop_with_a_length_known_only_at_run_time(case, rng, unroll):
-    """Several time steps per loop iteration (the training plan's `unroll`;
-    forced here with inference too): with a length known only at run time,
-    the steps left over after the last whole iteration run in a second loop;
-    values and gradients equal the generic loop's for every remainder, under
-    XLA too (masking_test.py draws the plan against every option with static
-    lengths)."""
+@pytest.mark.parametrize("unroll, training", [(2, True), (3, True), (4, False)])
+def test_unrolled_loop_with_every_remainder_and_a_dynamic_batch(case, rng, unroll, training):
+    """Several time steps per loop iteration (the plan's `unroll`, with a
+    static length): the steps left over after the last whole iteration run
+    after the loop, and each iteration writes its steps' outputs as one
+    element; values and gradients equal the generic loop's for every
+    remainder, with a batch known only at run time, under XLA too
+    (masking_test.py draws the plan against every option). A length known
+    only at run time runs one step per iteration (the other tests here)."""
     fast, generic = fast_and_generic(case, return_sequences=True, return_state=True)
-    if fast.cell.zoneout_rates():  # (random in training: compiled and eager loops draw other masks)
-        pytest.skip("zoneout: fast_path_test.py and masking_test.py, in training")
-    signature = [tf.TensorSpec((None, None, INPUT_DIM)), tf.TensorSpec((None, None), tf.bool)]
+    if training and fast.cell.zoneout_rates():  # (random: compiled and eager loops draw other masks)
+        pytest.skip("zoneout in training: fast_path_test.py and masking_test.py")
 
     def outputs_and_gradients(layer, x, mask):
         with tf.GradientTape() as tape:
             tape.watch(x)
-            outputs = layer(x, mask=mask, training=True)
+            outputs = layer(x, mask=mask, training=training)
             loss = sum(tf.reduce_sum(tf.sin(o)) for o in outputs)
         return outputs, tape.gradient(loss, [x] + layer.trainable_weights)
 
     for jit_compile in (False, True):
         with forced_loop_plan((1, None, None, unroll)):
-            call = tf.function(
-                lambda x, mask: outputs_and_gradients(fast, x, mask), input_signature=signature, jit_compile=jit_compile
-            )
             # Fewer steps than one iteration, every remainder, none.
             for time in sorted({1, unroll + 1, 2 * unroll - 1, 2 * unroll}):
+                signature = [tf.TensorSpec((None, time, INPUT_DIM)), tf.TensorSpec((None, time), tf.bool)]
+                call = tf.function(
+                    lambda x, mask: outputs_and_gradients(fast, x, mask),
+                    input_signature=signature,
+                    jit_compile=jit_compile,
+                )
                 x = rng.normal(size=(2, time, INPUT_DIM)).astype("float32")
                 mask = rng.uniform(size=(2, time)) < 0.7
                 got, expected = call(x, mask), outputs_and_gradients(generic, tf.constant(x), tf.constant(mask))
