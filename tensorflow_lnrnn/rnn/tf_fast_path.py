@@ -18,7 +18,9 @@ What makes them fast, each measured with `benchmarks/rnn_benchmark.py` on CPU
   the backward loop instead of one per step (`tf_hoisted_gradients.py`); with
   few units, the recurrent projection's normalization takes its statistics
   from the kernel's Gram matrix, which keeps gate-wide ops off the
-  recurrence's chain, forward and backward (`tf_array_ops.gram_projection`).
+  recurrence's chain, forward and backward (`tf_array_ops.gram_projection`);
+- with a static length, an iteration of the loop runs several time steps
+  (the plan's `unroll`), which share its control-flow ops.
 Computing the input projection and its normalization for all time steps at once,
 before the loop, was measured and lost on CPU (memory-bound on a (B, T, 4H)
 tensor), as did compiling the loop with XLA; see docs/performance.md.
@@ -44,8 +46,9 @@ class LoopPlan(NamedTuple):
     (`tf_hoisted_gradients.py`); None: none. `gram_up_to`: recurrent kernels
     of at most that many rows normalize by their Gram matrix
     (`tf_array_ops.gram_projection`); None: none. `unroll`: time steps per
-    iteration of the loop (the steps left over after the last whole
-    iteration run one by one after it)."""
+    iteration of the loop where the length is static (the steps left over
+    after the last whole iteration run in a second loop, one per
+    iteration); a length known only at run time runs one."""
 
     lanes: int
     hoist_from: Optional[tuple[int, int]]
