@@ -238,15 +238,13 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
         the (count * unroll, B, units) outputs). Each iteration writes its
         outputs as one element, at its own index: tf2onnx makes an ONNX Loop's
         scan outputs only of such writes."""
-        element_shape = lambda s: s.shape if unroll == 1 else tf.TensorShape([unroll]).concatenate(s.shape)  # noqa: E731
         # Per-step outputs only when asked for (an unused TensorArray still costs,
         # and XLA cannot differentiate an empty one); each lane's element shape
         # given: LiteRT lowers the lists with it.
         lanes_outputs = []
-        if return_sequences:
-            lanes_outputs = [
-                tf.TensorArray(s[0].dtype, size=count, element_shape=element_shape(s[0])) for s in lanes_states
-            ]
+        for states in lanes_states if return_sequences else []:
+            element_shape = states[0].shape if unroll == 1 else tf.TensorShape([unroll]).concatenate(states[0].shape)
+            lanes_outputs.append(tf.TensorArray(states[0].dtype, size=count, element_shape=element_shape))
 
         def body(i, lanes_states, lanes_last, lanes_outputs, lanes_recorded):
             outputs = []
@@ -283,7 +281,7 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     lanes_sequences = [[] for _ in range(lanes)]
     loops = [(0, iterations, unroll)] + ([(iterations * unroll, steps % unroll, 1)] if unroll > 1 else [])
     for first, count, steps_per_iteration in loops:
-        if isinstance(count, int) and count == 0:
+        if isinstance(count, int) and count == 0 and steps != 0:  # (no sequence at all: one empty loop)
             continue
         *loop_state, sequences = loop(first, count, steps_per_iteration, *loop_state)
         for parts, lane_sequences in zip(lanes_sequences, sequences):
