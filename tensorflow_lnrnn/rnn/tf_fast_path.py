@@ -248,9 +248,10 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
 
         def body(i, lanes_states, lanes_last, lanes_outputs, lanes_recorded):
             outputs = []
+            start = i * unroll if unroll > 1 else i  # the iteration's first step, once
+            start = start + first if first else start
             for k in range(unroll):
-                t = i * unroll + k if unroll > 1 else i
-                t = t + first if first else t
+                t = start + k if k else start
                 lanes_states, lanes_last, lanes_step_outputs, lanes_recorded = step(
                     t, lanes_states, lanes_last, lanes_recorded
                 )
