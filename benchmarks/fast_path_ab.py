@@ -1,7 +1,9 @@
 """A/B timing of the TF fast path against another checkout's, in one process.
 
-Loads `tensorflow_lnrnn/rnn/tf_fast_path.py` from another checkout (for example
-`git worktree add /tmp/before HEAD~1`) beside this one's, builds the same layer
+Loads `tensorflow_lnrnn/rnn/tf_fast_path.py` and the modules it imports from the
+package (`fused_steps.py`, `tf_array_ops.py`, `tf_hoisted_gradients.py`) from
+another checkout (for example `git worktree add /tmp/before HEAD~1`) beside
+this one's, builds the same layer
 twice (one on each fast path, the same weights) and Keras's un-normalized layer,
 and times them interleaved, as `rnn_benchmark.py` does. Also prints the ops per
 time step of both loops: equal counts mean the same graph.
@@ -32,23 +34,30 @@ def _load(path, name):
 
 def load_other(checkout):
     folder = os.path.join(checkout, "tensorflow_lnrnn", "rnn")
-    # The other checkout's steps too (fused_steps.py, where it has one): its
-    # tf_fast_path imports them from the package, so swap them in while it loads.
+    # The other checkout's modules that its tf_fast_path imports from the
+    # package (where it has them), swapped in while it loads, in import order.
     package = sys.modules["tensorflow_lnrnn.rnn"]
-    this_steps = sys.modules.get("tensorflow_lnrnn.rnn.fused_steps")
-    if os.path.exists(os.path.join(folder, "fused_steps.py")):
-        other_steps = _load(os.path.join(folder, "fused_steps.py"), "other_fused_steps")
-        sys.modules["tensorflow_lnrnn.rnn.fused_steps"] = package.fused_steps = other_steps
+    names = ("fused_steps", "tf_array_ops", "tf_hoisted_gradients")
+    these = {name: sys.modules.get(f"tensorflow_lnrnn.rnn.{name}") for name in names}
     try:
+        for name in names:
+            if os.path.exists(os.path.join(folder, f"{name}.py")):
+                other = _load(os.path.join(folder, f"{name}.py"), f"other_{name}")
+                sys.modules[f"tensorflow_lnrnn.rnn.{name}"] = other
+                setattr(package, name, other)
         module = _load(os.path.join(folder, "tf_fast_path.py"), "other_tf_fast_path")
     finally:
-        sys.modules["tensorflow_lnrnn.rnn.fused_steps"] = package.fused_steps = this_steps
+        for name, this in these.items():
+            if this is not None:
+                sys.modules[f"tensorflow_lnrnn.rnn.{name}"] = this
+                setattr(package, name, this)
     takes_zoneout = "zoneout_masks" in inspect.signature(module.run).parameters
 
     def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=None):
         extra = (zoneout_masks,) if takes_zoneout else ()
         return module.run(family, layer, sequences, initial_state, mask, training, *extra)
 
+    run.module = module  # (the other tf_fast_path)
     return run
 
 
@@ -56,14 +65,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--other", required=True, help="the other checkout's root")
     parser.add_argument("--families", default=",".join(rb.FAMILIES))
-    parser.add_argument("--sizes", default="small")
+    parser.add_argument("--sizes", default="small", help="names or BATCHxTIMExINPUTxUNITS")
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args(argv)
     this_run, other_run = tf_fast_path.run, load_other(args.other)
+    rows = []
     for family in args.families.split(","):
         for size_name in args.sizes.split(","):
-            size = rb.SIZES[size_name]
+            size = rb.parse_size(size_name)
             steps = {}
             for variant, run in (("this", this_run), ("other", other_run), ("keras", None)):
                 tf_fast_path.run = run or this_run  # read when the step is traced (below)
@@ -78,12 +88,14 @@ def main(argv=None):
             for mode in rb.MODES:
                 median = {v: float(np.median(samples[(v, mode)])) * 1000 for v in steps}
                 ops = {v: rb.loop_op_counts(steps[v][mode]) for v in ("this", "other")}
+                rows.append({"family": family, "size": size_name, "mode": mode, "median_ms": median, "ops": ops})
                 print(
                     f"{family} {size_name} {mode}: this {median['this']:.1f} ms, other {median['other']:.1f} ms,"
                     f" keras {median['keras']:.1f} ms | this/other {median['this'] / median['other']:.2f}"
                     f" | this/keras {median['this'] / median['keras']:.2f} | other/keras"
                     f" {median['other'] / median['keras']:.2f} | loop ops this {ops['this']} other {ops['other']}"
                 )
+    return rows
 
 
 if __name__ == "__main__":

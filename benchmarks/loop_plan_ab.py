@@ -35,12 +35,6 @@ def parse_plan(text):
     return tf_fast_path.LoopPlan(int(lanes), hoist, *(None if n == "none" else int(n) for n in rest))
 
 
-def parse_size(text):
-    if text in rb.SIZES:
-        return rb.SIZES[text]
-    return dict(zip(("batch", "time", "input", "units"), (int(n) for n in text.split("x"))))
-
-
 def compare(family, size, plans, mode, repeats, warmup):
     """({variant: median ms}, {variant: loop ops per step}): each plan's layer
     (the same weights) and Keras's."""
@@ -76,7 +70,7 @@ def main(argv=None):
     results = []
     for family in args.families.split(","):
         for size_text in args.sizes.split(","):
-            median, ops = compare(family, parse_size(size_text), plans, args.mode, args.repeats, args.warmup)
+            median, ops = compare(family, rb.parse_size(size_text), plans, args.mode, args.repeats, args.warmup)
             results.append({"family": family, "size": size_text, "mode": args.mode, "median_ms": median, "ops": ops})
             print(
                 f"{family} {size_text} {args.mode}: "

@@ -74,6 +74,13 @@ LABELS = {"ours": "ours", "rnn_cell": "RNN(cell)", "addons": "Addons RNN(cell)",
 MODES = ("train", "infer")
 
 
+def parse_size(text):
+    """A size: a name from `SIZES`, or `BATCHxTIMExINPUTxUNITS`."""
+    if text in SIZES:
+        return SIZES[text]
+    return dict(zip(("batch", "time", "input", "units"), (int(n) for n in text.split("x"))))
+
+
 def make_layer(variant, family, units):
     layer_class, cell_class, keras_class = FAMILIES[family]
     if variant == "ours":

@@ -98,3 +98,33 @@ def test_the_loop_plan_benchmark_times_the_forced_plans():
     # Two steps per iteration: a body about twice as long (tiny: 5 steps, one left over, outside the loop).
     assert row["ops"]["1,none,none,2"]["forward"] > 1.5 * row["ops"]["1,none"]["forward"]
     assert tf_fast_path.loop_plan is chosen
+
+
+@pytest.mark.tensorflow_backend
+def test_the_fast_path_ab_benchmark_loads_the_other_checkouts_modules(monkeypatch):
+    """benchmarks/fast_path_ab.py against this checkout itself (an A/A run):
+    the other fast path runs on its own copies of the modules it imports from
+    the package (so that a change to any of them can be timed), the same
+    graph, and the package's modules are left in place."""
+    import tensorflow_lnrnn.rnn as package
+    from tensorflow_lnrnn.rnn import fused_steps, tf_array_ops, tf_fast_path, tf_hoisted_gradients
+
+    path = os.path.join(os.path.dirname(BENCHMARK), "fast_path_ab.py")
+    spec = importlib.util.spec_from_file_location("fast_path_ab", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    checkout = os.path.join(os.path.dirname(__file__), "..")
+    other_run = module.load_other(checkout)
+    other_globals = vars(other_run.module)  # (the other checkout's tf_fast_path)
+    assert other_globals["TFArrayOps"] is not tf_array_ops.TFArrayOps
+    assert other_globals["fused_steps"] is not fused_steps
+    assert other_globals["tf_hoisted_gradients"] is not tf_hoisted_gradients
+    assert (package.fused_steps, package.tf_array_ops) == (fused_steps, tf_array_ops)
+    assert sys.modules["tensorflow_lnrnn.rnn.tf_hoisted_gradients"] is tf_hoisted_gradients
+
+    rows = module.main(["--other", checkout, "--families", "gru", "--sizes", "4x5x3x4", "--repeats", "1"])
+    assert [row["mode"] for row in rows] == ["train", "infer"]
+    for row in rows:
+        assert row["ops"]["this"] == row["ops"]["other"] and row["ops"]["this"]
+        assert min(row["median_ms"].values()) > 0
+    assert tf_fast_path.run.__module__ == "tensorflow_lnrnn.rnn.tf_fast_path"
