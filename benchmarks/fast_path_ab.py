@@ -68,6 +68,7 @@ def main(argv=None):
     parser.add_argument("--sizes", default="small", help="names or BATCHxTIMExINPUTxUNITS")
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--dynamic-shapes", action="store_true", help="batch and length known only at run time")
     args = parser.parse_args(argv)
     this_run, other_run = tf_fast_path.run, load_other(args.other)
     rows = []
@@ -79,7 +80,7 @@ def main(argv=None):
                 tf_fast_path.run = run or this_run  # read when the step is traced (below)
                 layer = rb.make_layer("keras" if run is None else "ours", family, size["units"])
                 rb.keras.utils.set_random_seed(0)  # the same weights for both of ours
-                steps[variant] = rb.make_steps(layer, size)
+                steps[variant] = rb.make_steps(layer, size, args.dynamic_shapes)
                 for mode in rb.MODES:
                     for _ in range(args.warmup):
                         rb.time_call(steps[variant][mode])

@@ -43,7 +43,7 @@ def compare(family, size, plans, mode, repeats, warmup):
     try:
         for name, plan in [*plans.items(), ("keras", None)]:
             # The plan is read when the step is traced: on its first (warm-up) call.
-            tf_fast_path.loop_plan = lambda family, batch_size, units, training, plan=plan: plan
+            tf_fast_path.loop_plan = lambda family, batch_size, units, training, plan=plan, **_: plan
             layer = rb.make_layer("keras" if plan is None else "ours", family, size["units"])
             rb.keras.utils.set_random_seed(0)
             steps[name] = rb.make_steps(layer, size)[mode]

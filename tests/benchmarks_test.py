@@ -52,6 +52,21 @@ def test_benchmark_writes_json_chart_and_table(tmp_path, capsys):
     assert "[1/3] lstm tiny" in out.err  # progress
 
 
+@pytest.mark.tensorflow_backend
+def test_dynamic_shapes_trace_the_steps_with_the_batch_and_length_unknown(tmp_path):
+    """`--dynamic-shapes`: the steps are traced with the batch and the length
+    left unknown (the layers see no static length), and the report says so."""
+    module = load_benchmark()
+    layer = module.make_layer("ours", "lstm", 4)
+    steps = module.make_steps(layer, module.SIZES["tiny"], dynamic_shapes=True)
+    (x, _), _ = steps["train"].get_concrete_function().structured_input_signature
+    assert x.shape.as_list() == [None, None, module.SIZES["tiny"]["input"]]
+    report = module.main(["--dynamic-shapes", "--families", "gru", "--sizes", "tiny", "--repeats", "1", "--warmup",
+                          "1", "--out", str(tmp_path), "--no-plot"])  # fmt: skip
+    assert {row["mode"] for row in report["results"]} == {"train", "infer"}
+    assert os.path.exists(tmp_path / "cpu_dynamic.json")
+
+
 @pytest.mark.slow  # a process of its own (~20 s)
 def test_backend_flag_chooses_the_backend_before_keras_is_imported(tmp_path):
     other = next((b for b in ("jax", "torch") if b != BACKEND and importlib.util.find_spec(b)), None)

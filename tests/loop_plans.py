@@ -33,7 +33,7 @@ def forced_loop_plan(plan):
     from tensorflow_lnrnn.rnn import tf_fast_path
 
     chosen = tf_fast_path.loop_plan
-    tf_fast_path.loop_plan = lambda family, batch_size, units, training: tf_fast_path.LoopPlan(*plan)
+    tf_fast_path.loop_plan = lambda family, batch_size, units, training, **_: tf_fast_path.LoopPlan(*plan)
     try:
         yield
     finally:

@@ -19,8 +19,8 @@ What makes them fast, each measured with `benchmarks/rnn_benchmark.py` on CPU
   few units, the recurrent projection's normalization takes its statistics
   from the kernel's Gram matrix, which keeps gate-wide ops off the
   recurrence's chain, forward and backward (`tf_array_ops.gram_projection`);
-- with a static length, an iteration of the loop runs several time steps
-  (the plan's `unroll`), which share its control-flow ops.
+- an iteration of the loop runs several time steps (the plan's `unroll`),
+  which share its control-flow ops.
 Computing the input projection and its normalization for all time steps at once,
 before the loop, was measured and lost on CPU (memory-bound on a (B, T, 4H)
 tensor), as did compiling the loop with XLA; see docs/performance.md.
@@ -46,9 +46,9 @@ class LoopPlan(NamedTuple):
     (`tf_hoisted_gradients.py`); None: none. `gram_up_to`: recurrent kernels
     of at most that many rows normalize by their Gram matrix
     (`tf_array_ops.gram_projection`); None: none. `unroll`: time steps per
-    iteration of the loop where the length is static (the steps left over
-    after the last whole iteration run in a second loop, one per
-    iteration); a length known only at run time runs one."""
+    iteration of the loop (the steps left over after the last whole
+    iteration run in a second loop, one per iteration); with a length known
+    only at run time, for layers without `return_sequences` only (`run`)."""
 
     lanes: int
     hoist_from: Optional[tuple[int, int]]
@@ -80,6 +80,9 @@ class LoopPlan(NamedTuple):
 # two lanes 0.91-1.01; in one lane the LSTM 0.70-0.79 and the SimpleRNN
 # 0.70-0.88, but the GRU lost at batches of 16-64 (1.12-1.30; only with
 # grappler's rewrites on, which no single pass of them explains), so one.
+# With a length known only at run time (session 10, batch and length
+# dynamic, small size), in training as above (SimpleRNN 0.72-0.84, GRU
+# 0.87-1.00, LSTM 1.00-1.01), but not in inference (1.00-1.11).
 LANES = 2
 LANES_FROM = (32, 128)  # (static batch, units)
 # The SimpleRNN's lanes need more rows x units (session 9: at 32-48 x 128
@@ -91,9 +94,10 @@ UNROLL_IN_TRAINING = {"lstm": 2, "gru": 2, "simple_rnn": 4}
 UNROLL_IN_INFERENCE = {"lstm": (4, 4), "gru": (1, 4), "simple_rnn": (4, 4)}  # (one lane, two lanes)
 
 
-def loop_plan(family, batch_size, units, training):
+def loop_plan(family, batch_size, units, training, static_length=True):
     """The `LoopPlan` for a call: `family` the cell's (`fused_steps.FAMILIES`),
-    `batch_size` static (an int) or None; `units` the cell's."""
+    `batch_size` static (an int) or None; `units` the cell's; `static_length`:
+    whether the length is known when the loop is traced."""
     if any(tf.config.list_logical_devices(kind) for kind in ("GPU", "TPU")):
         # Accelerators: one kernel per op, on the whole batch, is what they
         # want. (A graph keeps the plan it was traced with, wherever it runs.)
@@ -103,7 +107,8 @@ def loop_plan(family, batch_size, units, training):
     min_batch, min_units = LANES_FROM
     min_size = LANES_FROM_SIZE.get(family, 0)
     large = (batch_size is None or (batch_size >= min_batch and batch_size * units >= min_size)) and units >= min_units
-    return LoopPlan(lanes=LANES if large else 1, hoist_from=None, unroll=UNROLL_IN_INFERENCE[family][large])
+    unroll = UNROLL_IN_INFERENCE[family][large] if static_length else 1
+    return LoopPlan(lanes=LANES if large else 1, hoist_from=None, unroll=unroll)
 
 
 def _split_batch(tensor, lanes):
@@ -128,6 +133,14 @@ def _merge_leading_axes(tensor):
     if all(isinstance(size, int) for size in [merged, *rest]):
         return tf.reshape(tensor, [merged, *rest])
     return tf.reshape(tensor, tf.stack([merged, *rest]))
+
+
+def _at_least_one(count):
+    """A loop's `count`, or where it is known only at run time, at least one
+    (for `maximum_iterations`: XLA sizes the stacks autodiff keeps for the
+    backward loop by it, and checks the body's pushes against them even
+    where the loop runs no iteration)."""
+    return count if isinstance(count, int) else tf.maximum(count, 1)
 
 
 def _time_major_array(tensor, go_backwards, size):
@@ -156,7 +169,7 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     dp_mask, rec_dp_mask = dropout_masks(cell, sequences[:, 0], initial_state[0], training)
     if dp_mask is not None:
         sequences = sequences * tf.expand_dims(dp_mask, 1)  # the same mask at every step
-    plan = loop_plan(family, sequences.shape[0], cell.units, training)
+    plan = loop_plan(family, sequences.shape[0], cell.units, training, static_length=sequences.shape[1] is not None)
     lanes = plan.lanes
     array_ops = TFArrayOps(plan.gram_up_to)
     if plan.hoist_from is not None:
@@ -249,7 +262,7 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
         def body(i, lanes_states, lanes_last, lanes_outputs, lanes_recorded):
             outputs = []
             start = i * unroll if unroll > 1 else i  # the iteration's first step, once
-            start = start + first if first else start
+            start = start if isinstance(first, int) and first == 0 else start + first
             for k in range(unroll):
                 t = start + k if k else start
                 lanes_states, lanes_last, lanes_step_outputs, lanes_recorded = step(
@@ -264,20 +277,23 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
         loop_vars = (tf.constant(0), lanes_states, lanes_last, lanes_outputs, lanes_recorded)
         # maximum_iterations: XLA (jit_compile=True) needs a bound to differentiate the loop.
         _, lanes_states, lanes_last, lanes_outputs, lanes_recorded = tf.while_loop(
-            lambda i, *_: i < count, body, loop_vars, maximum_iterations=count
+            lambda i, *_: i < count, body, loop_vars, maximum_iterations=_at_least_one(count)
         )
         lanes_sequences = [_merge_leading_axes(ta.stack()) if unroll > 1 else ta.stack() for ta in lanes_outputs]
         return lanes_states, lanes_last, lanes_recorded, lanes_sequences
 
     lanes_recorded = [[] if probes is None else probes.recorded for probes in lanes_probes]
     loop_state = (lanes_states, lanes_last, lanes_recorded)
-    # Several steps per iteration with a static length only; the steps left
-    # over after the last whole iteration (fewer than `unroll`) run in a
-    # second loop, one per iteration, with its own outputs. (With a length
-    # known only at run time either loop's list of outputs could be empty,
-    # which cannot be stacked where the batch is dynamic; and XLA crashed
-    # the process on left-over steps run in Python after the loop.)
-    unroll = plan.unroll if isinstance(steps, int) else 1
+    # Several steps per iteration; the steps left over after the last whole
+    # iteration (fewer than `unroll`) run in a second loop, one per
+    # iteration, with its own outputs (XLA crashed the process on left-over
+    # steps run in Python after the loop). A length known only at run time
+    # makes both loops' counts known only then, and either may run no
+    # iteration: fine for the states, but a list of outputs left empty cannot
+    # be stacked where the batch is dynamic too (and converters do not take
+    # the workaround, a stack with its element shape given at run time), so
+    # with `return_sequences` such a length runs one step per iteration.
+    unroll = plan.unroll if isinstance(steps, int) or not return_sequences else 1
     iterations = steps // unroll if unroll > 1 else steps  # (a tensor where the length is dynamic)
     lanes_sequences = [[] for _ in range(lanes)]
     loops = [(0, iterations, unroll)] + ([(iterations * unroll, steps % unroll, 1)] if unroll > 1 else [])

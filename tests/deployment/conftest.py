@@ -4,7 +4,8 @@ graph splits and concatenates the batch), the others with the default plan,
 which is one lane for these models' few units. Both run several time steps
 per loop iteration (the inference plan's `unroll`: four, but for the GRU in
 one lane), and the steps left over after the last whole iteration in a
-second loop, where the length is static."""
+second loop (with a length known only at run time, layers without
+`return_sequences`: onnx_test.py's)."""
 
 import pytest
 

@@ -124,6 +124,10 @@ def test_inference_lanes_split_a_dynamic_batch(case, rng):
     # Training: one lane, several steps per iteration (test_unrolled_loop... below).
     unroll = {"lstm": 2, "gru": 2, "simple_rnn": 4}[family]
     assert plan(64, 128, training=True) == tf_fast_path.LoopPlan(1, (512, 512), gram_up_to=128, unroll=unroll)
+    # A length known only at run time: several steps per iteration in training only.
+    assert plan(None, 128, training=True, static_length=False) == plan(None, 128, training=True)
+    assert plan(None, 128, training=False, static_length=False) == lanes._replace(unroll=1)
+    assert plan(16, 128, training=False, static_length=False) == one_lane._replace(unroll=1)
     fast, generic = fast_and_generic(case, return_sequences=True, return_state=True)
     signature = [tf.TensorSpec((None, None, INPUT_DIM)), tf.TensorSpec((None, None), tf.bool)]
     for jit_compile in (False, True):  # (XLA too)
@@ -184,15 +188,20 @@ def test_hoisted_weight_gradients(case, rng, policy):
 @pytest.mark.slow_in_variants
 @pytest.mark.parametrize("unroll, training", [(2, True), (3, True), (4, False)])
 def test_unrolled_loop_with_every_remainder_and_a_dynamic_batch(case, rng, unroll, training):
-    """Several time steps per loop iteration (the plan's `unroll`, with a
-    static length): the steps left over after the last whole iteration run
-    after the loop, and each iteration writes its steps' outputs as one
-    element; values and gradients equal the generic loop's for every
-    remainder, with a batch known only at run time, under XLA too
-    (masking_test.py draws the plan against every option). A length known
-    only at run time runs one step per iteration (the other tests here)."""
-    fast, generic = fast_and_generic(case, return_sequences=True, return_state=True)
-    if training and fast.cell.zoneout_rates():  # (random: compiled and eager loops draw other masks)
+    """Several time steps per loop iteration (the plan's `unroll`): the steps
+    left over after the last whole iteration run in a second loop, and each
+    iteration writes its steps' outputs as one element; values and gradients
+    equal the generic loop's for every remainder, with a batch known only at
+    run time, under XLA too (masking_test.py draws the plan against every
+    option). A length known only at run time unrolls too without
+    `return_sequences` (both loops' counts are then known only at run time,
+    and either may run no iteration; with sequences, one step per
+    iteration), here with the weight gradients hoisted in training."""
+    layers = {
+        "static": fast_and_generic(case, return_sequences=True, return_state=True),
+        "dynamic": fast_and_generic(case, return_state=True),
+    }
+    if training and layers["static"][0].cell.zoneout_rates():  # (random: compiled and eager loops draw other masks)
         pytest.skip("zoneout in training: fast_path_test.py and masking_test.py")
 
     def outputs_and_gradients(layer, x, mask):
@@ -202,19 +211,36 @@ def test_unrolled_loop_with_every_remainder_and_a_dynamic_batch(case, rng, unrol
             loss = sum(tf.reduce_sum(tf.sin(o)) for o in outputs)
         return outputs, tape.gradient(loss, [x] + layer.trainable_weights)
 
+    def compiled(layer, time, jit_compile):
+        signature = [tf.TensorSpec((None, time, INPUT_DIM)), tf.TensorSpec((None, time), tf.bool)]
+        return tf.function(
+            lambda x, mask: outputs_and_gradients(layer, x, mask), input_signature=signature, jit_compile=jit_compile
+        )
+
+    # Fewer steps than one iteration, every remainder, none.
+    times = sorted({1, unroll + 1, 2 * unroll - 1, 2 * unroll})
     for jit_compile in (False, True):
         with forced_loop_plan((1, None, None, unroll)):
-            # Fewer steps than one iteration, every remainder, none.
-            for time in sorted({1, unroll + 1, 2 * unroll - 1, 2 * unroll}):
-                signature = [tf.TensorSpec((None, time, INPUT_DIM)), tf.TensorSpec((None, time), tf.bool)]
-                call = tf.function(
-                    lambda x, mask: outputs_and_gradients(fast, x, mask),
-                    input_signature=signature,
-                    jit_compile=jit_compile,
-                )
+            fast, generic = layers["static"]
+            for time in times:
                 x = rng.normal(size=(2, time, INPUT_DIM)).astype("float32")
                 mask = rng.uniform(size=(2, time)) < 0.7
-                got, expected = call(x, mask), outputs_and_gradients(generic, tf.constant(x), tf.constant(mask))
+                got = compiled(fast, time, jit_compile)(x, mask)
+                expected = outputs_and_gradients(generic, tf.constant(x), tf.constant(mask))
+                assert_same(got[0], expected[0])
+                assert_same(got[1], expected[1], atol=1e-4)
+        with forced_loop_plan((1, (1, 1) if training else None, None, unroll)):
+            fast, generic = layers["dynamic"]
+            call = compiled(fast, None, jit_compile)
+            graph = call.get_concrete_function().graph
+            forward = [op for op in graph.get_operations() if op.type.endswith("While") and "grad" not in op.name]
+            assert len(forward) == 2  # (whole iterations, then the steps left over)
+            # (Under XLA, which compiles for every length, where a loop runs no iteration.)
+            for time in times if not jit_compile else (1, 2 * unroll):
+                x = rng.normal(size=(2, time, INPUT_DIM)).astype("float32")
+                mask = rng.uniform(size=(2, time)) < 0.7
+                got = call(x, mask)
+                expected = outputs_and_gradients(generic, tf.constant(x), tf.constant(mask))
                 assert_same(got[0], expected[0])
                 assert_same(got[1], expected[1], atol=1e-4)
 
