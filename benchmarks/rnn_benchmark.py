@@ -246,10 +246,12 @@ def loop_op_counts(function, steps_per_iteration=1):
                     if attribute in node.attr and node.attr[attribute].func.name in functions:
                         yield from loops(functions[node.attr[attribute].func.name].node_def)
 
+    # Per direction, the largest body: the loop of whole iterations, where an
+    # unrolled loop has a second one for the steps left over.
     counts = {}
     for name, body in loops(graph.node):
         direction = "backward" if name.startswith("gradient") or "_grad" in name else "forward"
-        counts[direction] = counts.get(direction, 0) + sum(n.op not in NOT_COUNTED for n in body.node_def)
+        counts[direction] = max(counts.get(direction, 0), sum(n.op not in NOT_COUNTED for n in body.node_def))
     per_step = {d: n / steps_per_iteration for d, n in counts.items()}
     return {d: int(n) if n == int(n) else round(n, 1) for d, n in per_step.items()}
 
