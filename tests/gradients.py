@@ -22,6 +22,41 @@ def gradients(layer, inputs, call_kwargs, cotangents):
     return tape.gradient(loss, [x] + layer.trainable_weights)
 
 
+def compiled_with_unknown_shapes(layer, inputs, call_kwargs, cotangents):
+    """TensorFlow: (outputs, `gradients`) from one `tf.function` traced with
+    the batch and the length unknown (what a model without a fixed length
+    traces), so that the fast path plans its loop for lengths known only at
+    run time."""
+    import tensorflow as tf
+
+    def unknown(array, dtype=None):
+        array = tf.convert_to_tensor(array, dtype)
+        return tf.TensorSpec([None] * (len(array.shape) - 1) + [array.shape[-1]], array.dtype)
+
+    mask = call_kwargs.get("mask")
+    initial_state = call_kwargs.get("initial_state")
+    args = [tf.constant(inputs), *([] if mask is None else [tf.constant(mask)])]
+    args += [*(initial_state or []), *(tf.constant(c) for c in cotangents)]
+    signature = [unknown(a) for a in args]
+    if mask is not None:
+        signature[1] = tf.TensorSpec([None, None], tf.bool)
+
+    @tf.function(input_signature=signature)
+    def compiled(x, *rest):
+        kwargs = dict(call_kwargs)
+        if mask is not None:
+            kwargs["mask"], rest = rest[0], rest[1:]
+        if initial_state:
+            kwargs["initial_state"], rest = list(rest[: len(initial_state)]), rest[len(initial_state) :]
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            outputs = _as_list(layer(x, **kwargs))
+            loss = sum(tf.reduce_sum(o * c) for o, c in zip(outputs, rest))
+        return outputs, tape.gradient(loss, [x] + layer.trainable_weights)
+
+    return compiled(*args)
+
+
 def _jax_gradients(layer, inputs, call_kwargs, cotangents):
     import jax
     import jax.numpy as jnp

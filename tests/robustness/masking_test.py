@@ -1,7 +1,8 @@
 """Masks, initial states, every `keras.layers.RNN` option and every convention
 of the cells (`variants`), over their whole product (hypothesis): each public
 class equals the independent NumPy reference, and each whole-sequence layer (its fast path) equals
-`keras.layers.RNN(layer.cell)` on the same weights, values and gradients."""
+`keras.layers.RNN(layer.cell)` on the same weights, values and gradients (on
+TensorFlow also compiled with the batch and length unknown)."""
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from tensorflow_lnrnn.utils.test_utils import as_list, randomize_weights, to_ten
 from tests import numpy_reference
 from tests.cell_cases import PUBLIC_CLASSES
 from tests.conftest import BACKEND
-from tests.gradients import gradients
+from tests.gradients import compiled_with_unknown_shapes, gradients
 from tests.loop_plans import forced_loop_plan, loop_plans
 from tests.strategies import masks
 
@@ -41,6 +42,9 @@ def problems(draw):
         "variant": draw(st.integers(0, 4)),
         # The TF fast path's layout (lanes, hoisted weight gradients): every one meets every option.
         "loop_plan": draw(loop_plans()),
+        # TF: the fast path also compiled with the batch and length unknown (its loop planned for
+        # a length known only at run time).
+        "unknown_shapes": draw(st.booleans()),
     }
 
 
@@ -92,9 +96,15 @@ def test_masks_and_options_match_rnn_of_the_cell_and_numpy(case, kind, problem):
         # drawn loop plan) against Keras's loop.
         cotangents = [rng.normal(size=g.shape).astype("float32") for g in got]
         with forced_loop_plan(problem["loop_plan"]):
-            fast = gradients(layer, inputs, call_kwargs, cotangents)
+            fast = [gradients(layer, inputs, call_kwargs, cotangents)]
+            if BACKEND == "tensorflow" and problem["unknown_shapes"]:
+                compiled, compiled_gradients = compiled_with_unknown_shapes(layer, inputs, call_kwargs, cotangents)
+                fast.append(compiled_gradients)
+                for c, e in zip(compiled, as_list(plain(inputs, **call_kwargs))):
+                    np.testing.assert_allclose(c, e, atol=ATOL, rtol=0)
         generic = gradients(plain, inputs, call_kwargs, cotangents)
         # Relative too: layer normalization over few units is steep (condition
         # ~1/sqrt(epsilon)), and float32 op orders differ between the loops.
-        for f, g in zip(fast, generic):
-            np.testing.assert_allclose(np.asarray(f), np.asarray(g), atol=1e-4, rtol=1e-3)
+        for one_fast in fast:
+            for f, g in zip(one_fast, generic):
+                np.testing.assert_allclose(np.asarray(f), np.asarray(g), atol=1e-4, rtol=1e-3)
