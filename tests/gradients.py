@@ -51,7 +51,7 @@ def compiled_with_unknown_shapes(layer, inputs, call_kwargs, cotangents):
         with tf.GradientTape() as tape:
             tape.watch(x)
             outputs = _as_list(layer(x, **kwargs))
-            loss = sum(tf.reduce_sum(o * c) for o, c in zip(outputs, rest))
+            loss = sum(tf.reduce_sum(tf.cast(o, c.dtype) * c) for o, c in zip(outputs, rest))  # (mixed precision)
         return outputs, tape.gradient(loss, [x] + layer.trainable_weights)
 
     return compiled(*args)

@@ -15,7 +15,7 @@ from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras, seed_kwargs
 from tensorflow_lnrnn.utils.test_utils import randomize_weights, to_numpy
 from tests.cell_cases import ALL_VARIANT_CASES
 from tests.conftest import BACKEND
-from tests.gradients import gradients
+from tests.gradients import compiled_with_unknown_shapes, gradients
 from tests.loop_plans import forced_loop_plan
 
 BATCH, TIME, INPUT_DIM, UNITS = 3, 6, 4, 5
@@ -106,6 +106,30 @@ def test_mixed_precision_matches_the_generic_loop(case, inputs, policy):
         keras.mixed_precision.set_global_policy("float32")
     assert got[0].dtype == expected[0].dtype
     assert_close(got, expected, atol=3e-2)
+
+
+@pytest.mark.tensorflow_backend
+@pytest.mark.slow_in_variants
+@pytest.mark.parametrize("policy", ["float32", "mixed_float16"])
+def test_a_length_known_only_at_run_time_trains_unrolled_with_dropout(case, inputs, mask, policy, rng):
+    """Training traced with the batch and length unknown runs several steps
+    per iteration in a layer without `return_sequences` (then the steps left
+    over in a second loop): with dropout and recurrent dropout, in mixed
+    precision too, values and gradients equal the generic loop's."""
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        layers = fast_and_generic(case, dropout=0.3, recurrent_dropout=0.3, **seed_kwargs(5))
+        if layers[0].cell.zoneout_rates():  # (zoneout in training: test_training_with_dropout_and_zoneout...)
+            pytest.skip("zoneout in training: the test above")
+        call_kwargs = {"mask": mask, "training": True}
+        cotangents = [rng.normal(size=(BATCH, UNITS)).astype("float32")]
+        with forced_loop_plan((1, None, None, 4)):  # (TIME 6: one whole iteration, two steps left over)
+            got, expected = (compiled_with_unknown_shapes(layer, inputs, call_kwargs, cotangents) for layer in layers)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    atol = 1e-4 if policy == "float32" else 5e-2
+    assert_close(got[0], expected[0], atol=atol)
+    assert_close(got[1], expected[1], atol=atol, rtol=1e-3)
 
 
 @pytest.mark.slow_in_variants
