@@ -7,12 +7,14 @@ how the plan rule in `tf_fast_path.loop_plan` was chosen (docs/performance.md,
     python benchmarks/loop_plan_ab.py --plans "1,none;1,512x512;2,1x1" --sizes small --mode train
     python benchmarks/loop_plan_ab.py --plans "1,none;1,none,128" --sizes small --mode train
     python benchmarks/loop_plan_ab.py --plans "1,512x512,128,1;1,512x512,128,2" --sizes small,large --mode train
+    python benchmarks/loop_plan_ab.py --plans "1,512x512,128,2;1,512x512,128,2,chunk" --sizes 16x100x32x128 --mode train
 
-A plan is `lanes,hoist_from[,gram_up_to[,unroll]]`: `hoist_from` is `none`, or
+A plan is `lanes,hoist_from[,gram_up_to[,unroll[,chunk]]]`: `hoist_from` is `none`, or
 `ROWSxCOLUMNS` (kernels of at least that size get their weight gradients
 hoisted); `gram_up_to`, if given, is `none` or the most rows of a recurrent
 kernel normalized by its Gram matrix; `unroll`, if given, the time steps per
-loop iteration. A size is a name from
+loop iteration; `chunk`, if given, `chunk` (an iteration's input parts at
+once) or `none`. A size is a name from
 `rnn_benchmark.SIZES` or `BATCHxTIMExINPUTxUNITS`. Prints, per family and
 size, each plan's median and its ratio to Keras's layer and to the first plan.
 """
@@ -32,7 +34,9 @@ from tensorflow_lnrnn.rnn import tf_fast_path  # noqa: E402
 def parse_plan(text):
     lanes, hoist_from, *rest = text.split(",")
     hoist = None if hoist_from == "none" else tuple(int(n) for n in hoist_from.split("x"))
-    return tf_fast_path.LoopPlan(int(lanes), hoist, *(None if n == "none" else int(n) for n in rest))
+    numbers = [None if n == "none" else int(n) for n in rest[:2]]
+    chunk = [rest[2] == "chunk"] if len(rest) > 2 else []
+    return tf_fast_path.LoopPlan(int(lanes), hoist, *numbers, *chunk)
 
 
 def compare(family, size, plans, mode, repeats, warmup):

@@ -103,7 +103,7 @@ def test_the_loop_plan_benchmark_times_the_forced_plans():
     spec = importlib.util.spec_from_file_location("loop_plan_ab", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    plans = "1,none;2,none;1,none,8;1,none,none,2"
+    plans = "1,none;2,none;1,none,8;1,none,none,2;1,none,none,2,chunk"
     (row,) = module.main(
         ["--plans", plans, "--families", "lstm", "--sizes", "tiny", "--repeats", "1", "--mode", "train"]
     )
@@ -112,6 +112,8 @@ def test_the_loop_plan_benchmark_times_the_forced_plans():
     assert row["ops"]["1,none,8"] != row["ops"]["1,none"]  # (the Gram matrix's matmuls)
     # Two steps per iteration: a body about twice as long (tiny: 5 steps, one left over, outside the loop).
     assert row["ops"]["1,none,none,2"]["forward"] > 1.5 * row["ops"]["1,none"]["forward"]
+    # An iteration's input parts at once: one projection and normalization, not two.
+    assert row["ops"]["1,none,none,2,chunk"]["forward"] < row["ops"]["1,none,none,2"]["forward"]
     assert tf_fast_path.loop_plan is chosen
 
 

@@ -1,6 +1,6 @@
 """Forcing the TensorFlow fast path's loop plan (`tf_fast_path.loop_plan`:
 lanes, hoisted weight gradients, Gram-matrix normalizations, time steps per
-iteration) in tests. The plan is chosen by sizes that
+iteration, input parts by iteration) in tests. The plan is chosen by sizes that
 tests do not reach (hoisting starts at 512 x 512 kernels), so the tests that pin the
 fast path to Keras's loop force each plan instead: the hypothesis test draws
 one per example, over the whole product of options."""
@@ -13,14 +13,17 @@ from tests.conftest import BACKEND
 
 
 def loop_plans():
-    """(lanes, hoist_from, gram_up_to, unroll): one or two lanes; no kernel
-    hoisted (None), or the ones with at least (1-6 rows, 1-12 columns): all,
-    some or none of a test's small kernels; no recurrent kernel normalized by
-    its Gram matrix (None), or the ones with at most 1-12 rows; 1-3 time steps
-    per loop iteration (with the tests' 1-6 steps: none, some or all left over
-    after the last whole iteration)."""
+    """(lanes, hoist_from, gram_up_to, unroll, chunk_inputs): one or two
+    lanes; no kernel hoisted (None), or the ones with at least (1-6 rows, 1-12
+    columns): all, some or none of a test's small kernels; no recurrent kernel
+    normalized by its Gram matrix (None), or the ones with at most 1-12 rows;
+    1-3 time steps per loop iteration (with the tests' 1-6 steps: none, some
+    or all left over after the last whole iteration); an iteration's input
+    parts at once or not."""
     hoist_from = st.none() | st.tuples(st.integers(1, 6), st.integers(1, 12))
-    return st.tuples(st.sampled_from([1, 2]), hoist_from, st.none() | st.integers(1, 12), st.integers(1, 3))
+    return st.tuples(
+        st.sampled_from([1, 2]), hoist_from, st.none() | st.integers(1, 12), st.integers(1, 3), st.booleans()
+    )
 
 
 @contextlib.contextmanager

@@ -5,7 +5,10 @@ array library that has a fast path (TensorFlow: `tf_fast_path.py`, JAX:
 A step is the cell's `call` without Keras's per-step bookkeeping: the layer
 normalizations are the fast path's own (`array_ops.layer_norm`, with a
 hand-written gradient), dropout masks come in drawn once per sequence, and
-zoneout is left to the loop. The projections' kernels are centered once per
+zoneout is left to the loop. Each step comes in two parts
+(`make_step_parts`): what it takes from its input alone (the input's
+projection, normalized for the LSTM and GRU), which a loop may apply to
+several steps' rows at once, and the rest. The projections' kernels are centered once per
 call (`_centered`), so the normalizations of `x W` and `h U` need no mean.
 `array_ops` is the library's namespace: `matmul`, `split`,
 `layer_norm(v, gamma, beta, epsilon, centered=False)`, `float32(x)`,
@@ -69,16 +72,16 @@ def _lstm(cell, array_ops):
     act, rec_act = cell.activation, cell.recurrent_activation
     carry_normalized_state = cell.carry_normalized_state
 
-    def step(x_t, states, h_for_matmul):
+    def step(x_part, states, h_for_matmul):
         h, c = states
-        z = input_projection(x_t) + recurrent_projection(h_for_matmul)
+        z = x_part + recurrent_projection(h_for_matmul)
         i, f, g, o = array_ops.split(z, 4, axis=-1)
         c = rec_act(f) * c + rec_act(i) * act(g)
         normalized_c = layer_norm(c, *s_norm)
         h = rec_act(o) * act(normalized_c)
         return [h, normalized_c if carry_normalized_state else c]
 
-    return step
+    return input_projection, step
 
 
 def _gru(cell, array_ops):
@@ -94,9 +97,8 @@ def _gru(cell, array_ops):
     recurrent_projection = _projection(cell.recurrent_kernel, r_norm, array_ops, recurrent=True)
     act, rec_act = cell.activation, cell.recurrent_activation
 
-    def step(x_t, states, h_for_matmul):
+    def step(x, states, h_for_matmul):
         (h,) = states
-        x = input_projection(x_t)
         r = recurrent_projection(h_for_matmul)
         x_z, x_r, x_h = array_ops.split(x, 3, axis=-1)
         r_z, r_r, r_h = array_ops.split(r, 3, axis=-1)
@@ -104,7 +106,7 @@ def _gru(cell, array_ops):
         h = z * h + (1 - z) * act(x_h + rec_act(x_r + r_r) * r_h)
         return [h]
 
-    return step
+    return input_projection, step
 
 
 def _simple_rnn(cell, array_ops):
@@ -114,8 +116,8 @@ def _simple_rnn(cell, array_ops):
     gamma, epsilon = read(cell.layernorm.gamma), cell.layernorm.epsilon
     act = cell.activation
 
-    def step(x_t, states, h_for_matmul):
-        net = matmul(x_t, kernel) + matmul(h_for_matmul, recurrent_kernel)
+    def step(x_part, states, h_for_matmul):
+        net = x_part + matmul(h_for_matmul, recurrent_kernel)
         out = array_ops.layer_norm(net, gamma, None, epsilon, centered=True)
         if bias is not None:
             out = out + bias
@@ -123,14 +125,23 @@ def _simple_rnn(cell, array_ops):
             out = act(out)
         return [out]
 
-    return step
+    return (lambda x: matmul(x, kernel)), step
 
 
 FAMILIES = {"lstm": _lstm, "gru": _gru, "simple_rnn": _simple_rnn}
 
 
-def make_step(family, cell, array_ops):
-    """The step of `cell` (of `family`, its `fast_path_family`): a function
-    `(x_t, states, h_for_matmul) -> new states`, where `h_for_matmul` is the
-    first state with the recurrent dropout mask applied."""
+def make_step_parts(family, cell, array_ops):
+    """The step of `cell` (of `family`, its `fast_path_family`) in its two
+    parts: `input_part(x) -> x_part`, what the step takes from its input
+    alone (rows in, rows out: it can run on several steps' rows at once), and
+    `recurrent_part(x_part, states, h_for_matmul) -> new states`, where
+    `h_for_matmul` is the first state with the recurrent dropout mask applied."""
     return FAMILIES[family](cell, array_ops)
+
+
+def make_step(family, cell, array_ops):
+    """The step of `cell` as one function `(x_t, states, h_for_matmul) -> new
+    states` (`make_step_parts`'s two parts, one after the other)."""
+    input_part, recurrent_part = make_step_parts(family, cell, array_ops)
+    return lambda x_t, states, h_for_matmul: recurrent_part(input_part(x_t), states, h_for_matmul)

@@ -114,6 +114,11 @@ class TFArrayOps:
     read = staticmethod(lambda variable: tf.convert_to_tensor(variable))
     center_columns = staticmethod(lambda w: w - tf.reduce_mean(w, axis=-1, keepdims=True))
 
+    def hoists(self, shape):
+        """Whether a kernel of `shape` gets its weight gradient hoisted out of
+        the loop (`tf_hoisted_gradients.py`): not here."""
+        return False
+
     def normalized_projection(self, kernel, gamma, shift, epsilon, recurrent=False):
         gram = recurrent and self.gram_up_to is not None and kernel.dtype == tf.float32
         if gram and kernel.shape[0] <= self.gram_up_to:

@@ -48,12 +48,17 @@ class LoopPlan(NamedTuple):
     (`tf_array_ops.gram_projection`); None: none. `unroll`: time steps per
     iteration of the loop (the steps left over after the last whole
     iteration run in a second loop, one per iteration); with a length known
-    only at run time, for layers without `return_sequences` only (`run`)."""
+    only at run time, for layers without `return_sequences` only (`run`).
+    `chunk_inputs`: with several steps per iteration, the iteration takes
+    its steps' input parts (the input's projection and its normalization,
+    `fused_steps.make_step_parts`) at once, on all their rows, where the
+    input kernel's weight gradient stays in the loop."""
 
     lanes: int
     hoist_from: Optional[tuple[int, int]]
     gram_up_to: Optional[int] = None
     unroll: int = 1
+    chunk_inputs: bool = False
 
 
 # Measured on a 2-core CPU (docs/performance.md, "Loop plans"). Inference: two
@@ -92,6 +97,12 @@ HOIST_FROM = (512, 512)
 GRAM_UP_TO = 128
 UNROLL_IN_TRAINING = {"lstm": 2, "gru": 2, "simple_rnn": 4}
 UNROLL_IN_INFERENCE = {"lstm": (4, 4), "gru": (1, 4), "simple_rnn": (4, 4)}  # (one lane, two lanes)
+# An iteration's input parts at once (session 11): fewer, larger ops, which
+# pays until they grow large enough for TensorFlow to split each over its
+# intra-op threads, which the lanes and the chain's ops already keep busy:
+# at most this many elements (steps x a lane's rows x the gates' width).
+CHUNK_UP_TO_IN_TRAINING, CHUNK_UP_TO_IN_INFERENCE = 16384, 65536
+GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
 
 
 def loop_plan(family, batch_size, units, training, static_length=True):
@@ -103,12 +114,26 @@ def loop_plan(family, batch_size, units, training, static_length=True):
         # want. (A graph keeps the plan it was traced with, wherever it runs.)
         return LoopPlan(lanes=1, hoist_from=None)
     if training:
-        return LoopPlan(lanes=1, hoist_from=HOIST_FROM, gram_up_to=GRAM_UP_TO, unroll=UNROLL_IN_TRAINING[family])
+        unroll = UNROLL_IN_TRAINING[family]
+        chunk = _chunk_inputs(family, batch_size, units, unroll, training)
+        return LoopPlan(lanes=1, hoist_from=HOIST_FROM, gram_up_to=GRAM_UP_TO, unroll=unroll, chunk_inputs=chunk)
     min_batch, min_units = LANES_FROM
     min_size = LANES_FROM_SIZE.get(family, 0)
     large = (batch_size is None or (batch_size >= min_batch and batch_size * units >= min_size)) and units >= min_units
+    lanes = LANES if large else 1
     unroll = UNROLL_IN_INFERENCE[family][large] if static_length else 1
-    return LoopPlan(lanes=LANES if large else 1, hoist_from=None, unroll=unroll)
+    lane_rows = None if batch_size is None else -(-batch_size // lanes)
+    chunk = _chunk_inputs(family, lane_rows, units, unroll, training)
+    return LoopPlan(lanes=lanes, hoist_from=None, unroll=unroll, chunk_inputs=chunk)
+
+
+def _chunk_inputs(family, lane_rows, units, unroll, training):
+    """`LoopPlan.chunk_inputs` for a lane of `lane_rows` (None: known only at
+    run time, counted as large)."""
+    if unroll == 1 or lane_rows is None:
+        return False
+    most = CHUNK_UP_TO_IN_TRAINING if training else CHUNK_UP_TO_IN_INFERENCE
+    return unroll * lane_rows * GATES[family] * units <= most
 
 
 def _split_batch(tensor, lanes):
@@ -143,13 +168,55 @@ def _at_least_one(count):
     return count if isinstance(count, int) else tf.maximum(count, 1)
 
 
-def _time_major_array(tensor, go_backwards, size):
-    """A (B, T, ...) tensor as a TensorArray of its T steps, in processing
-    order: per-step reads whose gradient stays per-step."""
+def _time_major(tensor, go_backwards):
+    """A (B, T, ...) tensor as (T, B, ...), in processing order."""
     time_major = tf.transpose(tensor, [1, 0] + list(range(2, len(tensor.shape))))
-    if go_backwards:
-        time_major = tf.reverse(time_major, [0])
-    return tf.TensorArray(tensor.dtype, size=size).unstack(time_major)
+    return tf.reverse(time_major, [0]) if go_backwards else time_major
+
+
+def _array(time_major, size):
+    """A (T, ...) tensor as a TensorArray of its T steps: per-step reads whose
+    gradient stays per-step."""
+    return tf.TensorArray(time_major.dtype, size=size).unstack(time_major)
+
+
+def _time_major_array(tensor, go_backwards, size):
+    """A (B, T, ...) tensor as a TensorArray of its T steps, in processing order."""
+    return _array(_time_major(tensor, go_backwards), size)
+
+
+def _size(tensor, axis):
+    return tensor.shape[axis] if tensor.shape[axis] is not None else tf.shape(tensor)[axis]
+
+
+def _reshaped(tensor, shape):
+    """`tf.reshape` with static sizes where all are (LiteRT wants them)."""
+    return tf.reshape(tensor, shape if all(isinstance(size, int) for size in shape) else tf.stack(shape))
+
+
+def _chunks(time_major, unroll, iterations, input_part):
+    """The (T, B, input) inputs of an unrolled loop: (a TensorArray of each
+    whole iteration's inputs, (unroll * B, input), its steps' rows one step
+    after the other; and a TensorArray of the input parts of the steps left
+    over, (B, width) each, or None where none are). The left-over steps come
+    padded with zeros to a whole chunk, whose input part is taken at once
+    before their loop (so that neither array is empty where the length is
+    known only at run time: XLA reads them even in a loop of no iteration)."""
+    steps, batch, width = (_size(time_major, axis) for axis in range(3))
+    divides = isinstance(steps, int) and steps % unroll == 0
+    count = iterations if divides else iterations + 1  # (known only at run time: one more where it divides, unused)
+    if not divides:
+        time_major = tf.pad(time_major, [[0, unroll - steps % unroll], [0, 0], [0, 0]])
+    # (The lane's rows as -1: ONNX's Reshape reads a 0 as "the input's size
+    # there", which an empty lane's would be; and the steps given, since it
+    # cannot infer a -1 beside a 0.)
+    chunks = _reshaped(time_major, [count, -1 if not isinstance(batch, int) else unroll * batch, width])
+    inputs = tf.TensorArray(time_major.dtype, size=count).unstack(chunks)
+    if divides:
+        return inputs, None
+    left_over = input_part(chunks[iterations])  # (unroll * B, width)
+    left_over = _reshaped(left_over, [unroll, -1 if not isinstance(batch, int) else batch, left_over.shape[-1]])
+    return inputs, tf.TensorArray(left_over.dtype, size=unroll).unstack(left_over)
 
 
 def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=None):
@@ -174,7 +241,7 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     array_ops = TFArrayOps(plan.gram_up_to)
     if plan.hoist_from is not None:
         array_ops = tf_hoisted_gradients.HoistedArrayOps(plan.hoist_from, plan.gram_up_to)
-    cell_step = fused_steps.make_step(family, cell, array_ops)
+    input_part, recurrent_part = fused_steps.make_step_parts(family, cell, array_ops)
     hoisted_kernels = getattr(array_ops, "kernels", [])  # (the ones big enough)
     zoneout_on = bool(cell.zoneout_rates())
     go_backwards, return_sequences = layer.go_backwards, layer.return_sequences
@@ -186,7 +253,18 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     # Per lane: its rows of everything that has a batch axis; time-major
     # TensorArrays of what is read per step, in processing order.
     lanes_sequences = _split_batch(sequences, lanes)
-    lanes_inputs = [_time_major_array(x, go_backwards, steps) for x in lanes_sequences]
+    # Unrolled, an iteration takes its steps' input parts (the projection of
+    # the input and its normalization) in one go, on all their rows at once,
+    # where the input kernel's weight gradient stays in the loop.
+    unroll = plan.unroll if isinstance(steps, int) or not return_sequences else 1
+    iterations = steps // unroll if unroll > 1 else steps  # (a tensor where the length is dynamic)
+    chunked = plan.chunk_inputs and unroll > 1 and not array_ops.hoists(cell.kernel.shape)
+    lanes_time_major = [_time_major(x, go_backwards) for x in lanes_sequences]
+    if chunked:
+        lanes_chunks, lanes_inputs = zip(*[_chunks(x, unroll, iterations, input_part) for x in lanes_time_major])
+    else:
+        lanes_chunks = [None] * lanes
+        lanes_inputs = [_array(x, steps) for x in lanes_time_major]
     lanes_keep = lanes_zoneout = lanes_rec_dp = [None] * lanes
     if mask is not None:
         # (B, T, 1): each step reads a mask that broadcasts over units.
@@ -208,21 +286,25 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
             )
             for x in lanes_sequences
         ]
-    lanes_reads = list(zip(lanes_inputs, lanes_keep, lanes_zoneout, lanes_rec_dp, lanes_probes))
+    lanes_reads = list(zip(lanes_keep, lanes_zoneout, lanes_rec_dp, lanes_probes))
     states = [tf.convert_to_tensor(s) for s in initial_state]
     lanes_states = [list(parts) for parts in zip(*[_split_batch(s, lanes) for s in states])]
     # With a mask, the last output is carried: it can differ from the last state.
     lanes_last = [tf.zeros_like(s[0]) for s in lanes_states] if mask is not None else []
 
-    def lane_step(t, reads, states, last, recorded):
-        """One step of one lane: (new states, its output, its recorded matmul inputs)."""
-        inputs, keep, zoneout, rec_dp, probes = reads
+    def lane_step(t, x, reads, states, last, recorded):
+        """One step of one lane: (new states, its output, its recorded matmul
+        inputs). `x`: the step's input part, or a function of none that makes it."""
+        keep, zoneout, rec_dp, probes = reads
         h_for_matmul = states[0] if rec_dp is None else states[0] * rec_dp
-        x_t = inputs.read(t)
+
+        def cell_step():
+            return recurrent_part(x() if callable(x) else x, states, h_for_matmul)
+
         if probes is None:
-            new_states = cell_step(x_t, states, h_for_matmul)
+            new_states = cell_step()
         else:  # the weight gradients hoisted: each matmul's input recorded for after the loop
-            new_states, matmul_inputs = array_ops.step(probes.read(t), lambda: cell_step(x_t, states, h_for_matmul))
+            new_states, matmul_inputs = array_ops.step(probes.read(t), cell_step)
             recorded = [array.write(t, a) for array, a in zip(recorded, matmul_inputs)]
         if zoneout_on:
             # Packed as the generic loop gets them at the end of a step's inputs.
@@ -237,15 +319,17 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
         output = tf.where(keep_t, new_states[0], tf.zeros_like(last) if layer.zero_output_for_mask else last)
         return [tf.where(keep_t, new, old) for new, old in zip(new_states, states)], output, recorded
 
-    def step(t, lanes_states, lanes_last, lanes_recorded):
-        """Step `t` of every lane: (new states, the carried last outputs, the outputs, the recorded inputs)."""
+    def step(t, lanes_x, lanes_states, lanes_last, lanes_recorded):
+        """Step `t` of every lane (`lanes_x`: each lane's input part, or a
+        function that makes it): (new states, the carried last outputs, the
+        outputs, the recorded inputs)."""
         lasts = lanes_last if mask is not None else [None] * lanes
-        stepped = [lane_step(t, *lane) for lane in zip(lanes_reads, lanes_states, lasts, lanes_recorded)]
+        stepped = [lane_step(t, *lane) for lane in zip(lanes_x, lanes_reads, lanes_states, lasts, lanes_recorded)]
         outputs = [output for _, output, _ in stepped]
         new_states = [new_states for new_states, _, _ in stepped]
         return new_states, outputs if mask is not None else [], outputs, [recorded for _, _, recorded in stepped]
 
-    def loop(first, count, unroll, lanes_states, lanes_last, lanes_recorded):
+    def loop(first, count, unroll, lanes_inputs, lanes_states, lanes_last, lanes_recorded):
         """`count` iterations of `unroll` steps each, from step `first`: (states,
         last outputs, recorded inputs, and per lane, with `return_sequences`,
         the (count * unroll, B, units) outputs). Each iteration writes its
@@ -263,10 +347,21 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
             outputs = []
             start = i * unroll if unroll > 1 else i  # the iteration's first step, once
             start = start if isinstance(first, int) and first == 0 else start + first
+            # The main loop of an unrolled plan reads its iterations' inputs
+            # as chunks; otherwise a step reads its own, from an array of
+            # every step, or in the loop of the steps left over, of those.
+            if chunked and unroll > 1:  # (unroll * B, input) -> unroll x (B, width)
+                lanes_parts = [tf.split(input_part(inputs.read(i)), unroll, axis=0) for inputs in lanes_inputs]
             for k in range(unroll):
                 t = start + k if k else start
+                if chunked and unroll > 1:
+                    lanes_x = [parts[k] for parts in lanes_parts]
+                elif chunked:  # the steps left over: their input parts, taken before the loop
+                    lanes_x = [parts.read(i) for parts in lanes_inputs]
+                else:  # (read where the step runs: its weight gradients may be hoisted)
+                    lanes_x = [lambda inputs=inputs, t=t: input_part(inputs.read(t)) for inputs in lanes_inputs]
                 lanes_states, lanes_last, lanes_step_outputs, lanes_recorded = step(
-                    t, lanes_states, lanes_last, lanes_recorded
+                    t, lanes_x, lanes_states, lanes_last, lanes_recorded
                 )
                 outputs.append(lanes_step_outputs)
             if unroll > 1:
@@ -293,14 +388,14 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
     # be stacked where the batch is dynamic too (and converters do not take
     # the workaround, a stack with its element shape given at run time), so
     # with `return_sequences` such a length runs one step per iteration.
-    unroll = plan.unroll if isinstance(steps, int) or not return_sequences else 1
-    iterations = steps // unroll if unroll > 1 else steps  # (a tensor where the length is dynamic)
     lanes_sequences = [[] for _ in range(lanes)]
-    loops = [(0, iterations, unroll)] + ([(iterations * unroll, steps % unroll, 1)] if unroll > 1 else [])
-    for first, count, steps_per_iteration in loops:
+    loops = [(0, iterations, unroll, lanes_chunks if chunked else lanes_inputs)]
+    if unroll > 1:
+        loops.append((iterations * unroll, steps % unroll, 1, lanes_inputs))
+    for first, count, steps_per_iteration, inputs in loops:
         if isinstance(count, int) and count == 0 and steps != 0:  # (no sequence at all: one empty loop)
             continue
-        *loop_state, sequences = loop(first, count, steps_per_iteration, *loop_state)
+        *loop_state, sequences = loop(first, count, steps_per_iteration, inputs, *loop_state)
         for parts, lane_sequences in zip(lanes_sequences, sequences):
             parts.append(lane_sequences)
     if return_sequences:

@@ -47,8 +47,11 @@ class HoistedArrayOps(TFArrayOps):
         self.kernels = []
         self._probes = self._inputs = None
 
+    def hoists(self, shape):
+        return all(size >= least for size, least in zip(shape, self.min_shape))
+
     def center_columns(self, w):
-        if any(size < least for size, least in zip(w.shape, self.min_shape)):
+        if not self.hoists(w.shape):
             return TFArrayOps.center_columns(w)
         kernel = HoistedKernel(TFArrayOps.center_columns(w))
         self.kernels.append(kernel)

@@ -110,12 +110,14 @@ def test_mixed_precision_matches_the_generic_loop(case, inputs, policy):
 
 @pytest.mark.tensorflow_backend
 @pytest.mark.slow_in_variants
+@pytest.mark.parametrize("chunk_inputs", [False, True], ids=["by_step", "by_iteration"])
 @pytest.mark.parametrize("policy", ["float32", "mixed_float16"])
-def test_a_length_known_only_at_run_time_trains_unrolled_with_dropout(case, inputs, mask, policy, rng):
+def test_a_length_known_only_at_run_time_trains_unrolled_with_dropout(case, inputs, mask, policy, chunk_inputs, rng):
     """Training traced with the batch and length unknown runs several steps
     per iteration in a layer without `return_sequences` (then the steps left
     over in a second loop): with dropout and recurrent dropout, in mixed
-    precision too, values and gradients equal the generic loop's."""
+    precision too, with the input parts by step or by iteration, values and
+    gradients equal the generic loop's."""
     keras.mixed_precision.set_global_policy(policy)
     try:
         layers = fast_and_generic(case, dropout=0.3, recurrent_dropout=0.3, **seed_kwargs(5))
@@ -123,7 +125,8 @@ def test_a_length_known_only_at_run_time_trains_unrolled_with_dropout(case, inpu
             pytest.skip("zoneout in training: the test above")
         call_kwargs = {"mask": mask, "training": True}
         cotangents = [rng.normal(size=(BATCH, UNITS)).astype("float32")]
-        with forced_loop_plan((1, None, None, 4)):  # (TIME 6: one whole iteration, two steps left over)
+        # (TIME 6: one whole iteration, two steps left over.)
+        with forced_loop_plan((1, None, None, 4, chunk_inputs)):
             got, expected = (compiled_with_unknown_shapes(layer, inputs, call_kwargs, cotangents) for layer in layers)
     finally:
         keras.mixed_precision.set_global_policy("float32")

@@ -1,8 +1,6 @@
 """The whole-sequence layers (LayerNormLSTM, LayerNormGRU, LayerNormSimpleRNN):
 the fast path against the generic loop, against `RNN(cell)` and against NumPy."""
 
-import functools
-
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -109,7 +107,10 @@ def test_inference_lanes_split_a_dynamic_batch(case, rng):
     from tensorflow_lnrnn.rnn import tf_fast_path
 
     family = case.make(UNITS).fast_path_family
-    plan = functools.partial(tf_fast_path.loop_plan, family)
+
+    def plan(*args, **kwargs):  # the layout (input parts by iteration: asserted below)
+        return tf_fast_path.loop_plan(family, *args, **kwargs)._replace(chunk_inputs=False)
+
     # (Several steps per iteration: test_unrolled_loop... below.)
     lanes = tf_fast_path.LoopPlan(tf_fast_path.LANES, None, unroll=4)
     assert plan(None, 128, training=False) == lanes and tf_fast_path.LANES > 1
@@ -128,6 +129,22 @@ def test_inference_lanes_split_a_dynamic_batch(case, rng):
     assert plan(None, 128, training=True, static_length=False) == plan(None, 128, training=True)
     assert plan(None, 128, training=False, static_length=False) == lanes._replace(unroll=1)
     assert plan(16, 128, training=False, static_length=False) == one_lane._replace(unroll=1)
+    # An iteration's input parts at once while they are small: (steps x a
+    # lane's rows x the gates' width) up to 16384 in training, 65536 in
+    # inference; never for a batch known only at run time.
+    chunked = {
+        (training, batch): tf_fast_path.loop_plan(family, batch, 128, training).chunk_inputs
+        for training in (True, False)
+        for batch in (None, 16, 32, 64, 128)
+    }
+    expected = {
+        "lstm": {(True, 16), (False, 16), (False, 32), (False, 64)},  # 2 x 16 x 512; 4 x 32 x 512 (two lanes from 32)
+        "gru": {(True, 16), (False, 32), (False, 64)},  # 2 x 16 x 384; 4 x 32 x 384 (one lane: one step)
+        "simple_rnn": {(True, 16), (True, 32), (False, 16), (False, 32), (False, 64), (False, 128)},
+    }[family]
+    assert {key for key, chunk in chunked.items() if chunk} == expected
+    # `training=None` (a call outside fit and predict, an export) plans as inference.
+    assert tf_fast_path.loop_plan(family, 16, 128, None) == tf_fast_path.loop_plan(family, 16, 128, False)
     fast, generic = fast_and_generic(case, return_sequences=True, return_state=True)
     signature = [tf.TensorSpec((None, None, INPUT_DIM)), tf.TensorSpec((None, None), tf.bool)]
     for jit_compile in (False, True):  # (XLA too)
@@ -186,8 +203,12 @@ def test_hoisted_weight_gradients(case, rng, policy):
 
 
 @pytest.mark.slow_in_variants
-@pytest.mark.parametrize("unroll, training", [(2, True), (3, True), (4, False)])
-def test_unrolled_loop_with_every_remainder_and_a_dynamic_batch(case, rng, unroll, training):
+@pytest.mark.parametrize(
+    "unroll, training, chunk_inputs",
+    # (Input parts by step, or by iteration: `LoopPlan.chunk_inputs`.)
+    [(2, True, False), (3, True, True), (4, False, False), (4, False, True)],
+)
+def test_unrolled_loop_with_every_remainder_and_a_dynamic_batch(case, rng, unroll, training, chunk_inputs):
     """Several time steps per loop iteration (the plan's `unroll`): the steps
     left over after the last whole iteration run in a second loop, and each
     iteration writes its steps' outputs as one element; values and gradients
@@ -196,7 +217,9 @@ def test_unrolled_loop_with_every_remainder_and_a_dynamic_batch(case, rng, unrol
     option). A length known only at run time unrolls too without
     `return_sequences` (both loops' counts are then known only at run time,
     and either may run no iteration; with sequences, one step per
-    iteration), here with the weight gradients hoisted in training."""
+    iteration), here with the weight gradients hoisted in training (with the
+    input parts by iteration, the recurrent kernel's only: the input kernel's
+    stays in the loop where they are)."""
     layers = {
         "static": fast_and_generic(case, return_sequences=True, return_state=True),
         "dynamic": fast_and_generic(case, return_state=True),
@@ -220,7 +243,7 @@ def test_unrolled_loop_with_every_remainder_and_a_dynamic_batch(case, rng, unrol
     # Fewer steps than one iteration, every remainder, none.
     times = sorted({1, unroll + 1, 2 * unroll - 1, 2 * unroll})
     for jit_compile in (False, True):
-        with forced_loop_plan((1, None, None, unroll)):
+        with forced_loop_plan((1, None, None, unroll, chunk_inputs)):
             fast, generic = layers["static"]
             for time in times:
                 x = rng.normal(size=(2, time, INPUT_DIM)).astype("float32")
@@ -229,7 +252,8 @@ def test_unrolled_loop_with_every_remainder_and_a_dynamic_batch(case, rng, unrol
                 expected = outputs_and_gradients(generic, tf.constant(x), tf.constant(mask))
                 assert_same(got[0], expected[0])
                 assert_same(got[1], expected[1], atol=1e-4)
-        with forced_loop_plan((1, (1, 1) if training else None, None, unroll)):
+        hoist_from = ((UNITS, 1) if chunk_inputs else (1, 1)) if training else None
+        with forced_loop_plan((1, hoist_from, None, unroll, chunk_inputs)):
             fast, generic = layers["dynamic"]
             call = compiled(fast, None, jit_compile)
             graph = call.get_concrete_function().graph
