@@ -20,7 +20,8 @@ What makes them fast, each measured with `benchmarks/rnn_benchmark.py` on CPU
   from the kernel's Gram matrix, which keeps gate-wide ops off the
   recurrence's chain, forward and backward (`tf_array_ops.gram_projection`);
 - an iteration of the loop runs several time steps (the plan's `unroll`),
-  which share its control-flow ops.
+  which share its control-flow ops, and where they are small, takes their
+  input parts (the input's projection and its normalization) at once.
 Computing the input projection and its normalization for all time steps at once,
 before the loop, was measured and lost on CPU (memory-bound on a (B, T, 4H)
 tensor), as did compiling the loop with XLA; see docs/performance.md.
@@ -219,6 +220,9 @@ def _chunks(time_major, unroll, iterations, input_part):
     return inputs, tf.TensorArray(left_over.dtype, size=unroll).unstack(left_over)
 
 
+# Graph code as written (Keras 2 converts a layer's call with AutoGraph, which
+# mis-resolved a helper's name inside this function's closures).
+@tf.autograph.experimental.do_not_convert
 def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=None):
     """Keras's `inner_loop` contract: returns (last_output, outputs, states),
     with the masking semantics of Keras's TensorFlow `backend.rnn`.
