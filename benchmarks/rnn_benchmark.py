@@ -290,7 +290,7 @@ def benchmark(families, sizes, repeats, warmup, log, variants=VARIANTS, dynamic_
     results = []
     total = len(families) * len(sizes)
     for index, (family, size_name) in enumerate(((f, s) for f in families for s in sizes), start=1):
-        size = SIZES[size_name]
+        size = parse_size(size_name)
         log(f"[{index}/{total}] {family} {size_name} {size}: building and warming up")
         steps = {v: make_steps(make_layer(v, family, size["units"]), size, dynamic_shapes) for v in variants}
         for variant in variants:
@@ -398,7 +398,7 @@ def plot(results, path, variants=VARIANTS):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", default=None, help="default: all (lstm,simple_rnn with --vs-addons)")
-    parser.add_argument("--sizes", default="small,large")
+    parser.add_argument("--sizes", default="small,large", help="names from SIZES or BATCHxTIMExINPUTxUNITS")
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
