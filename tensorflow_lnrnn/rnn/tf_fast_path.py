@@ -150,17 +150,6 @@ def _split_batch(tensor, lanes):
     return tf.split(tensor, sizes if isinstance(batch, int) else tf.stack(sizes), axis=0, num=lanes)
 
 
-def _merge_leading_axes(tensor):
-    """(N, M, ...) -> (N * M, ...), with static sizes where there are (LiteRT
-    wants them)."""
-    sizes = [tensor.shape[i] if tensor.shape[i] is not None else tf.shape(tensor)[i] for i in range(len(tensor.shape))]
-    merged = sizes[0] * sizes[1]
-    rest = sizes[2:]
-    if all(isinstance(size, int) for size in [merged, *rest]):
-        return tf.reshape(tensor, [merged, *rest])
-    return tf.reshape(tensor, tf.stack([merged, *rest]))
-
-
 def _at_least_one(count):
     """A loop's `count`, or where it is known only at run time, at least one
     (for `maximum_iterations`: XLA sizes the stacks autodiff keeps for the
@@ -195,6 +184,12 @@ def _reshaped(tensor, shape):
     return tf.reshape(tensor, shape if all(isinstance(size, int) for size in shape) else tf.stack(shape))
 
 
+def _merge_leading_axes(tensor):
+    """(N, M, ...) -> (N * M, ...)."""
+    sizes = [_size(tensor, axis) for axis in range(len(tensor.shape))]
+    return _reshaped(tensor, [sizes[0] * sizes[1], *sizes[2:]])
+
+
 def _chunks(time_major, unroll, iterations, input_part):
     """The (T, B, input) inputs of an unrolled loop: (a TensorArray of each
     whole iteration's inputs, (unroll * B, input), its steps' rows one step
@@ -211,12 +206,13 @@ def _chunks(time_major, unroll, iterations, input_part):
     # (The lane's rows as -1: ONNX's Reshape reads a 0 as "the input's size
     # there", which an empty lane's would be; and the steps given, since it
     # cannot infer a -1 beside a 0.)
-    chunks = _reshaped(time_major, [count, -1 if not isinstance(batch, int) else unroll * batch, width])
+    static = isinstance(batch, int)
+    chunks = _reshaped(time_major, [count, unroll * batch if static else -1, width])
     inputs = tf.TensorArray(time_major.dtype, size=count).unstack(chunks)
     if divides:
         return inputs, None
     left_over = input_part(chunks[iterations])  # (unroll * B, width)
-    left_over = _reshaped(left_over, [unroll, -1 if not isinstance(batch, int) else batch, left_over.shape[-1]])
+    left_over = _reshaped(left_over, [unroll, batch if static else -1, left_over.shape[-1]])
     return inputs, tf.TensorArray(left_over.dtype, size=unroll).unstack(left_over)
 
 
@@ -284,12 +280,7 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
         lanes_rec_dp = _split_batch(rec_dp_mask, lanes)
     lanes_probes = [None] * lanes
     if hoisted_kernels:
-        lanes_probes = [
-            tf_hoisted_gradients.LaneProbes(
-                hoisted_kernels, steps, x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]
-            )
-            for x in lanes_sequences
-        ]
+        lanes_probes = [tf_hoisted_gradients.LaneProbes(hoisted_kernels, steps, _size(x, 0)) for x in lanes_sequences]
     lanes_reads = list(zip(lanes_keep, lanes_zoneout, lanes_rec_dp, lanes_probes))
     states = [tf.convert_to_tensor(s) for s in initial_state]
     lanes_states = [list(parts) for parts in zip(*[_split_batch(s, lanes) for s in states])]
@@ -347,18 +338,20 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
             element_shape = states[0].shape if unroll == 1 else tf.TensorShape([unroll]).concatenate(states[0].shape)
             lanes_outputs.append(tf.TensorArray(states[0].dtype, size=count, element_shape=element_shape))
 
+        # The main loop of an unrolled plan reads its iterations' inputs as
+        # chunks; otherwise a step reads its own, from an array of every
+        # step, or in the loop of the steps left over, of those.
+        by_chunks = chunked and unroll > 1
+
         def body(i, lanes_states, lanes_last, lanes_outputs, lanes_recorded):
             outputs = []
             start = i * unroll if unroll > 1 else i  # the iteration's first step, once
             start = start if isinstance(first, int) and first == 0 else start + first
-            # The main loop of an unrolled plan reads its iterations' inputs
-            # as chunks; otherwise a step reads its own, from an array of
-            # every step, or in the loop of the steps left over, of those.
-            if chunked and unroll > 1:  # (unroll * B, input) -> unroll x (B, width)
+            if by_chunks:  # (unroll * B, input) -> unroll x (B, width)
                 lanes_parts = [tf.split(input_part(inputs.read(i)), unroll, axis=0) for inputs in lanes_inputs]
             for k in range(unroll):
                 t = start + k if k else start
-                if chunked and unroll > 1:
+                if by_chunks:
                     lanes_x = [parts[k] for parts in lanes_parts]
                 elif chunked:  # the steps left over: their input parts, taken before the loop
                     lanes_x = [parts.read(i) for parts in lanes_inputs]
