@@ -13,7 +13,7 @@ call (`_centered`), so the normalizations of `x W` and `h U` need no mean.
 `array_ops` is the library's namespace: `matmul`, `split`,
 `layer_norm(v, gamma, beta, epsilon, centered=False)`, `float32(x)`,
 `center_columns(w)`, `read(variable)` (how a weight is read for the loop)
-and `normalized_projection(kernel, gamma, shift, epsilon, recurrent)`, which
+and `normalized_projection(kernel, gamma, shift, epsilon)`, which
 returns `v -> LN(v kernel) * gamma + shift` for a centered kernel, prepared
 once per call (`plain_projection` below, or otherwise where it is faster:
 `tf_array_ops.py`). The equations are the cells' (`layer_norm_*_cell.py`);
@@ -34,17 +34,15 @@ def _centered(kernel, array_ops):
     return array_ops.center_columns(array_ops.read(kernel))
 
 
-def plain_projection(array_ops, kernel, gamma, shift, epsilon, recurrent=False):
-    """`normalized_projection` as the namespace's `layer_norm` of its `matmul`
-    (`recurrent` makes no difference here)."""
+def plain_projection(array_ops, kernel, gamma, shift, epsilon):
+    """`normalized_projection` as the namespace's `layer_norm` of its `matmul`."""
     return lambda v: array_ops.layer_norm(array_ops.matmul(v, kernel), gamma, shift, epsilon, centered=True)
 
 
-def _projection(kernel, norm, array_ops, recurrent):
+def _projection(kernel, norm, array_ops):
     """`v -> LN(v W) * gamma + shift` for the kernel W and the normalization
-    `norm` (`_norm`'s (gamma, shift, epsilon)), by the namespace. `recurrent`:
-    the projection of the previous output, on the recurrence's chain."""
-    return array_ops.normalized_projection(_centered(kernel, array_ops), *norm, recurrent=recurrent)
+    `norm` (`_norm`'s (gamma, shift, epsilon)), by the namespace."""
+    return array_ops.normalized_projection(_centered(kernel, array_ops), *norm)
 
 
 def _norm(norm_layer, array_ops, *shifts):
@@ -66,8 +64,8 @@ def _lstm(cell, array_ops):
     bias = read(cell.bias) if cell.use_bias else None
     k_norm = _norm(cell.kernel_norm, array_ops, _optional(array_ops, cell.recurrent_norm.beta), bias)
     r_gamma, _, r_epsilon = _norm(cell.recurrent_norm, array_ops)
-    input_projection = _projection(cell.kernel, k_norm, array_ops, recurrent=False)
-    recurrent_projection = _projection(cell.recurrent_kernel, (r_gamma, None, r_epsilon), array_ops, recurrent=True)
+    input_projection = _projection(cell.kernel, k_norm, array_ops)
+    recurrent_projection = _projection(cell.recurrent_kernel, (r_gamma, None, r_epsilon), array_ops)
     s_norm = _norm(cell.state_norm, array_ops)
     act, rec_act = cell.activation, cell.recurrent_activation
     carry_normalized_state = cell.carry_normalized_state
@@ -92,9 +90,9 @@ def _gru(cell, array_ops):
         input_bias, recurrent_bias = bias[0], bias[1]
     # x = LN_k(x W) + input_bias, r = LN_r(h U) + recurrent_bias: each bias folded into its norm's shift.
     k_norm = _norm(cell.kernel_norm, array_ops, input_bias)
-    input_projection = _projection(cell.kernel, k_norm, array_ops, recurrent=False)
+    input_projection = _projection(cell.kernel, k_norm, array_ops)
     r_norm = _norm(cell.recurrent_norm, array_ops, recurrent_bias)
-    recurrent_projection = _projection(cell.recurrent_kernel, r_norm, array_ops, recurrent=True)
+    recurrent_projection = _projection(cell.recurrent_kernel, r_norm, array_ops)
     act, rec_act = cell.activation, cell.recurrent_activation
 
     def step(x, states, h_for_matmul):

@@ -4,11 +4,11 @@ and the ops a step uses.
 
 TensorFlow's autodiff of `tf.nn.moments` adds a dozen ops per step to the
 backward loop; `layer_norm` below has three reductions. `gram_projection`
-(the recurrent projection in training, with few units: the loop plan's
-`gram_up_to`) takes the statistics of `h U` from `h` and the kernel's Gram
-matrix, so that on the recurrence's chain neither the forward step nor its
-gradient has an op as wide as the gates but the matmul and one scaling
-(docs/performance.md).
+(both projections in training, for kernels of few rows: the loop plan's
+`gram_up_to`) takes the statistics of `v W` from `v` and the kernel's Gram
+matrix, so that neither the forward step nor its gradient has an op as wide
+as the gates but the matmul and one scaling: on the recurrence's chain for
+`h U`, and in the step's total work for `x W` (docs/performance.md).
 """
 
 import tensorflow as tf
@@ -55,15 +55,18 @@ def gram_projection(kernel, gamma, shift, epsilon):
     matrix `G = kernel kernel^T / N`. Prepared once per call (G, and the gain
     folded into the kernel's columns), applied at every step.
 
-    Why (for the recurrent projection, in training, with few units:
-    `tf_fast_path.loop_plan`): on the recurrence's chain the forward step has
-    no N-wide op but the matmul and the scaling of its output, and the
-    backward loop keeps `v`, `v G` and the inverse std instead of the
-    normalized (B, N) product, so its gradient has no N-wide op either. It
+    Why (in training, for kernels of few rows: `tf_fast_path.loop_plan`):
+    the forward step has no N-wide op but the matmul and the scaling of its
+    output, and the backward loop keeps `v`, `v G` and the inverse std
+    instead of the normalized (B, N) product, so its gradient has no N-wide
+    op either. For the recurrent projection that shortens the recurrence's
+    chain; for the input's, which is off the chain, it cuts the step's total
+    work, which is what a 2-core machine's two executor threads wait on. It
     costs two (B, K) x (K, K) matmuls per step, which only pay while K is
     small (docs/performance.md). `v G v^T` is exact algebra; in float32 its
     rounding stays at the direct computation's for kernels with a condition
-    number up to 1000 at least (tests/rnn/tf_array_ops_test.py)."""
+    number up to 1000 at least, for outputs in (-1, 1) as for inputs of any
+    offset and scale (tests/rnn/tf_array_ops_test.py)."""
     scaled_kernel = kernel * tf.cast(gamma, tf.float32)
     gram = tf.matmul(kernel, kernel, transpose_b=True) / kernel.shape[-1]
 
@@ -96,9 +99,10 @@ def gram_projection(kernel, gamma, shift, epsilon):
 
 class TFArrayOps:
     """`fused_steps.py`'s namespace for TensorFlow (Keras 3's TF backend and
-    Keras 2). `gram_up_to`: recurrent kernels of at most that many rows (in
-    float32) are normalized by their Gram matrix (`gram_projection`); None:
-    none (the loop plan's, `tf_fast_path.loop_plan`)."""
+    Keras 2). `gram_up_to`: projections by kernels of at most that many rows
+    (in float32), the input's and the recurrent one, are normalized by their
+    Gram matrix (`gram_projection`); None: none (the loop plan's,
+    `tf_fast_path.loop_plan`)."""
 
     def __init__(self, gram_up_to=None):
         self.gram_up_to = gram_up_to
@@ -119,8 +123,8 @@ class TFArrayOps:
         the loop (`tf_hoisted_gradients.py`): not here."""
         return False
 
-    def normalized_projection(self, kernel, gamma, shift, epsilon, recurrent=False):
-        gram = recurrent and self.gram_up_to is not None and kernel.dtype == tf.float32
+    def normalized_projection(self, kernel, gamma, shift, epsilon):
+        gram = self.gram_up_to is not None and kernel.dtype == tf.float32
         if gram and kernel.shape[0] <= self.gram_up_to:
             return gram_projection(kernel, gamma, shift, epsilon)
         return fused_steps.plain_projection(self, kernel, gamma, shift, epsilon)

@@ -57,10 +57,10 @@ class HoistedArrayOps(TFArrayOps):
         self.kernels.append(kernel)
         return kernel
 
-    def normalized_projection(self, kernel, gamma, shift, epsilon, recurrent=False):
+    def normalized_projection(self, kernel, gamma, shift, epsilon):
         if isinstance(kernel, HoistedKernel):  # (its matmul below reads the step's probe)
             return fused_steps.plain_projection(self, kernel, gamma, shift, epsilon)
-        return super().normalized_projection(kernel, gamma, shift, epsilon, recurrent)
+        return super().normalized_projection(kernel, gamma, shift, epsilon)
 
     def matmul(self, a, b):
         if not isinstance(b, HoistedKernel):

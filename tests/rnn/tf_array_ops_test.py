@@ -58,11 +58,13 @@ def test_values_and_gradients_equal_the_direct_normalization(rng, with_shift):
 
 
 @pytest.mark.parametrize("condition", [1, 100, 1000])
-@pytest.mark.parametrize("aligned", [False, True])
-def test_rounding_stays_at_the_direct_computations_on_ill_conditioned_kernels(rng, condition, aligned):
+@pytest.mark.parametrize("inputs", ["random", "aligned", "offset", "scaled", "scaled_aligned"])
+def test_rounding_stays_at_the_direct_computations_on_ill_conditioned_kernels(rng, condition, inputs):
     """`v G v^T` squares the kernel's condition number; the epsilon under the
     square root bounds what that can do. Inputs drawn at random, or mostly
-    along the kernel's weakest direction (a tiny variance)."""
+    along the kernel's weakest direction (a tiny variance); and, as a layer's
+    inputs can be (the input projection is normalized this way too), far
+    from zero or of a large scale."""
     import tensorflow as tf
 
     from tensorflow_lnrnn.rnn import tf_array_ops
@@ -70,9 +72,14 @@ def test_rounding_stays_at_the_direct_computations_on_ill_conditioned_kernels(rn
     rows, columns, epsilon = 64, 256, 1e-3
     kernel = _kernel_with_condition_number(rng, rows, columns, condition)
     v = rng.normal(size=(32, rows))
-    if aligned:
-        weakest = np.linalg.svd(kernel, full_matrices=False)[0][:, -1]
-        v = 3.0 * weakest + 1e-2 * v
+    weakest = np.linalg.svd(kernel, full_matrices=False)[0][:, -1]
+    v = {
+        "random": v,
+        "aligned": 3.0 * weakest + 1e-2 * v,
+        "offset": 1000.0 + v,
+        "scaled": 1000.0 * v,
+        "scaled_aligned": 3000.0 * weakest + 10.0 * v,
+    }[inputs]
     gamma, shift = np.ones(columns), np.zeros(columns)
     expected = _direct(v, kernel, gamma, shift, epsilon)
     as_tensor = lambda array: tf.constant(array.astype("float32"))  # noqa: E731
@@ -81,10 +88,18 @@ def test_rounding_stays_at_the_direct_computations_on_ill_conditioned_kernels(rn
     product = v.astype("float32") @ kernel.astype("float32")
     direct = product / np.sqrt((product**2).mean(axis=-1, keepdims=True) + np.float32(epsilon))
     direct_error = np.abs(direct - expected).max()
-    assert gram_error < max(2 * direct_error, 1e-5)
+    if inputs == "scaled_aligned":
+        # The one case where the Gram form is measurably worse: inputs of a
+        # large scale along an ill-conditioned kernel's weakest direction
+        # (the rounding of `v G v^T` relative to a variance the input's other
+        # directions make): up to about 10x the direct computation's error,
+        # 4e-4 of the normalized output at most (docs/performance.md).
+        assert gram_error < max(20 * direct_error, 1e-5) and gram_error < 1e-3
+    else:
+        assert gram_error < max(2 * direct_error, 1e-5)
 
 
-def test_the_plan_turns_it_on_for_the_recurrent_projection_with_few_units_in_training(monkeypatch):
+def test_the_plan_turns_it_on_for_kernels_of_few_rows_in_training(monkeypatch):
     import tensorflow as tf
 
     from tensorflow_lnrnn.rnn import tf_array_ops, tf_fast_path
@@ -96,12 +111,10 @@ def test_the_plan_turns_it_on_for_the_recurrent_projection_with_few_units_in_tra
     used = []
     monkeypatch.setattr(tf_array_ops, "gram_projection", lambda kernel, *args: used.append(kernel.shape[0]))
     ops = tf_array_ops.TFArrayOps(gram_up_to=128)
-    for rows, recurrent, dtype in (
-        (128, True, "float32"),
-        (128, False, "float32"),
-        (192, True, "float32"),
-        (128, True, "float16"),
-    ):
-        kernel = tf.zeros((rows, 4 * rows), dtype)
-        ops.normalized_projection(kernel, tf.ones((4 * rows,)), None, 1e-3, recurrent=recurrent)
-    assert used == [128]
+    for rows, dtype in ((128, "float32"), (32, "float32"), (192, "float32"), (128, "float16")):
+        kernel = tf.zeros((rows, 512), dtype)
+        ops.normalized_projection(kernel, tf.ones((512,)), None, 1e-3)
+    assert used == [128, 32]
+    used.clear()
+    tf_array_ops.TFArrayOps(gram_up_to=None).normalized_projection(tf.zeros((32, 512)), tf.ones((512,)), None, 1e-3)
+    assert used == []
