@@ -16,7 +16,7 @@ call (`_centered`), so the normalizations of `x W` and `h U` need no mean.
 and `normalized_projection(kernel, gamma, shift, epsilon)`, which
 returns `v -> LN(v kernel) * gamma + shift` for a centered kernel, prepared
 once per call (`plain_projection` below, or otherwise where it is faster:
-`tf_array_ops.py`). The equations are the cells' (`layer_norm_*_cell.py`);
+`tf_array_ops.py`, `jax_fast_path.py`). The equations are the cells' (`layer_norm_*_cell.py`);
 `tests/rnn/fast_path_test.py` and `tests/robustness/masking_test.py` pin every
 step to its cell on every option, values and gradients, on every backend with
 a fast path.

@@ -66,7 +66,7 @@ def gram_projection(kernel, gamma, shift, epsilon):
     small (docs/performance.md). `v G v^T` is exact algebra; in float32 its
     rounding stays at the direct computation's for kernels with a condition
     number up to 1000 at least, for outputs in (-1, 1) as for inputs of any
-    offset and scale (tests/rnn/tf_array_ops_test.py)."""
+    offset and scale (tests/rnn/gram_projection_test.py)."""
     scaled_kernel = kernel * tf.cast(gamma, tf.float32)
     gram = tf.matmul(kernel, kernel, transpose_b=True) / kernel.shape[-1]
 
