@@ -205,8 +205,15 @@ def test_hoisted_weight_gradients(case, rng, policy):
 @pytest.mark.slow_in_variants
 @pytest.mark.parametrize(
     "unroll, training, chunk_inputs",
-    # (Input parts by step, or by iteration: `LoopPlan.chunk_inputs`.)
-    [(2, True, False), (3, True, True), (4, False, False), (4, False, True)],
+    # (Input parts by step, or by iteration: `LoopPlan.chunk_inputs`.) The
+    # inference cases, the slowest (four minutes of the default run), run in
+    # CI's `-m slow` stage.
+    [
+        (2, True, False),
+        (3, True, True),
+        pytest.param(4, False, False, marks=pytest.mark.slow),
+        pytest.param(4, False, True, marks=pytest.mark.slow),
+    ],
 )
 def test_unrolled_loop_with_every_remainder_and_a_dynamic_batch(case, rng, unroll, training, chunk_inputs):
     """Several time steps per loop iteration (the plan's `unroll`): the steps
