@@ -17,6 +17,15 @@ os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# The hypothesis matrix (masking_test.py) draws 40 examples a class. CI's later
+# environments (JAX and PyTorch backends, Keras 2) run it with
+# HYPOTHESIS_PROFILE=ci-later-environments: 20 of the same derandomized draws, to
+# keep CI inside its time; the first environment runs all 40.
+settings.register_profile("full", max_examples=40)
+settings.register_profile("ci-later-environments", max_examples=20)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "full"))
 
 from tensorflow_lnrnn.utils.compat import IS_KERAS_3, keras  # noqa: E402
 

@@ -202,7 +202,6 @@ def test_hoisted_weight_gradients(case, rng, policy):
         keras.mixed_precision.set_global_policy("float32")
 
 
-@pytest.mark.slow_in_variants
 @pytest.mark.parametrize(
     "unroll, training, chunk_inputs",
     # (Input parts by step, or by iteration: `LoopPlan.chunk_inputs`.) The
@@ -227,6 +226,11 @@ def test_unrolled_loop_with_every_remainder_and_a_dynamic_batch(case, rng, unrol
     iteration), here with the weight gradients hoisted in training (with the
     input parts by iteration, the recurrent kernel's only: the input kernel's
     stays in the loop where they are)."""
+    if case.cell_kwargs:
+        # (The unrolled loop runs each convention's own step: masking_test.py draws
+        # unrolled plans, input parts and unknown shapes against every convention;
+        # here, eight compiled calls a case, the default conventions only.)
+        pytest.skip("the other conventions: masking_test.py draws unrolled plans against every one")
     layers = {
         "static": fast_and_generic(case, return_sequences=True, return_state=True),
         "dynamic": fast_and_generic(case, return_state=True),
