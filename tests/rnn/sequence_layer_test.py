@@ -205,8 +205,8 @@ def test_hoisted_weight_gradients(case, rng, policy):
 @pytest.mark.parametrize(
     "unroll, training, chunk_inputs",
     # (Input parts by step, or by iteration: `LoopPlan.chunk_inputs`.) The
-    # inference cases, the slowest (four minutes of the default run), run in
-    # CI's `-m slow` stage.
+    # inference cases (unroll 4: the most steps to compile) run in CI's
+    # `-m slow` stage.
     [
         (2, True, False),
         (3, True, True),
@@ -229,7 +229,7 @@ def test_unrolled_loop_with_every_remainder_and_a_dynamic_batch(case, rng, unrol
     if case.cell_kwargs:
         # (The unrolled loop runs each convention's own step: masking_test.py draws
         # unrolled plans, input parts and unknown shapes against every convention;
-        # here, eight compiled calls a case, the default conventions only.)
+        # this test, a dozen compilations a case, keeps to the default conventions.)
         pytest.skip("the other conventions: masking_test.py draws unrolled plans against every one")
     layers = {
         "static": fast_and_generic(case, return_sequences=True, return_state=True),
