@@ -8,13 +8,16 @@ how the plan rule in `tf_fast_path.loop_plan` was chosen (docs/performance.md,
     python benchmarks/loop_plan_ab.py --plans "1,none;1,none,128" --sizes small --mode train
     python benchmarks/loop_plan_ab.py --plans "1,512x512,128,1;1,512x512,128,2" --sizes small,large --mode train
     python benchmarks/loop_plan_ab.py --plans "1,512x512,128,2;1,512x512,128,2,chunk" --sizes 16x100x32x128 --mode train
+    python benchmarks/loop_plan_ab.py --plans "1,512x512,128,2,none,128;1,512x512,128,2,none,none" --sizes small,large --mode train
 
-A plan is `lanes,hoist_from[,gram_up_to[,unroll[,chunk]]]`: `hoist_from` is `none`, or
+A plan is `lanes,hoist_from[,gram_up_to[,unroll[,chunk[,gram_input_up_to]]]]`: `hoist_from` is `none`, or
 `ROWSxCOLUMNS` (kernels of at least that size get their weight gradients
 hoisted); `gram_up_to`, if given, is `none` or the most rows of a recurrent
 kernel normalized by its Gram matrix; `unroll`, if given, the time steps per
 loop iteration; `chunk`, if given, `chunk` (an iteration's input parts at
-once) or `none`. A size is a name from
+once) or `none`; `gram_input_up_to`, if given, `none` or the most rows
+(input features) of an input kernel normalized by its Gram matrix (left
+out: none). A size is a name from
 `rnn_benchmark.SIZES` or `BATCHxTIMExINPUTxUNITS`. Prints, per family and
 size, each plan's median and its ratio to Keras's layer and to the first plan.
 """
@@ -36,7 +39,8 @@ def parse_plan(text):
     hoist = None if hoist_from == "none" else tuple(int(n) for n in hoist_from.split("x"))
     numbers = [None if n == "none" else int(n) for n in rest[:2]]
     chunk = [rest[2] == "chunk"] if len(rest) > 2 else []
-    return tf_fast_path.LoopPlan(int(lanes), hoist, *numbers, *chunk)
+    gram_input = [None if rest[3] == "none" else int(rest[3])] if len(rest) > 3 else []
+    return tf_fast_path.LoopPlan(int(lanes), hoist, *numbers, *chunk, *gram_input)
 
 
 def compare(family, size, plans, mode, repeats, warmup):

@@ -13,17 +13,18 @@ from tests.conftest import BACKEND
 
 
 def loop_plans():
-    """(lanes, hoist_from, gram_up_to, unroll, chunk_inputs): one or two
-    lanes; no kernel hoisted (None), or the ones with at least (1-6 rows, 1-12
-    columns): all, some or none of a test's small kernels; no recurrent kernel
-    normalized by its Gram matrix (None), or the ones with at most 1-12 rows;
-    1-3 time steps per loop iteration (with the tests' 1-6 steps: none, some
-    or all left over after the last whole iteration); an iteration's input
-    parts at once or not."""
+    """(lanes, hoist_from, gram_up_to, unroll, chunk_inputs,
+    gram_input_up_to): one or two lanes; no kernel hoisted (None), or the
+    ones with at least (1-6 rows, 1-12 columns): all, some or none of a
+    test's small kernels; no recurrent kernel normalized by its Gram matrix
+    (None), or the ones with at most 1-12 rows; 1-3 time steps per loop
+    iteration (with the tests' 1-6 steps: none, some or all left over after
+    the last whole iteration); an iteration's input parts at once or not;
+    no input kernel normalized by its Gram matrix, or the ones with at most
+    1-12 rows (the tests' 1-6 features: some or all)."""
     hoist_from = st.none() | st.tuples(st.integers(1, 6), st.integers(1, 12))
-    return st.tuples(
-        st.sampled_from([1, 2]), hoist_from, st.none() | st.integers(1, 12), st.integers(1, 3), st.booleans()
-    )
+    gram_up_to = st.none() | st.integers(1, 12)
+    return st.tuples(st.sampled_from([1, 2]), hoist_from, gram_up_to, st.integers(1, 3), st.booleans(), gram_up_to)
 
 
 @contextlib.contextmanager

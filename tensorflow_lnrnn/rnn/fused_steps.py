@@ -13,10 +13,12 @@ call (`_centered`), so the normalizations of `x W` and `h U` need no mean.
 `array_ops` is the library's namespace: `matmul`, `split`,
 `layer_norm(v, gamma, beta, epsilon, centered=False)`, `float32(x)`,
 `center_columns(w)`, `read(variable)` (how a weight is read for the loop)
-and `normalized_projection(kernel, gamma, shift, epsilon)`, which
+and `normalized_projection(kernel, gamma, shift, epsilon, recurrent)`, which
 returns `v -> LN(v kernel) * gamma + shift` for a centered kernel, prepared
-once per call (`plain_projection` below, or otherwise where it is faster:
-`tf_array_ops.py`, `jax_fast_path.py`). The equations are the cells' (`layer_norm_*_cell.py`);
+once per call (`recurrent`: the recurrent kernel's, on the recurrence's
+chain, or the input's, off it), by `plain_projection` below, or otherwise
+where it is faster (`tf_array_ops.py`, `jax_fast_path.py`). The equations
+are the cells' (`layer_norm_*_cell.py`);
 `tests/rnn/fast_path_test.py` and `tests/robustness/masking_test.py` pin every
 step to its cell on every option, values and gradients, on every backend with
 a fast path.
@@ -34,15 +36,17 @@ def _centered(kernel, array_ops):
     return array_ops.center_columns(array_ops.read(kernel))
 
 
-def plain_projection(array_ops, kernel, gamma, shift, epsilon):
+def plain_projection(array_ops, kernel, gamma, shift, epsilon, recurrent=False):
     """`normalized_projection` as the namespace's `layer_norm` of its `matmul`."""
     return lambda v: array_ops.layer_norm(array_ops.matmul(v, kernel), gamma, shift, epsilon, centered=True)
 
 
-def _projection(kernel, norm, array_ops):
+def _projection(kernel, norm, array_ops, recurrent=False):
     """`v -> LN(v W) * gamma + shift` for the kernel W and the normalization
-    `norm` (`_norm`'s (gamma, shift, epsilon)), by the namespace."""
-    return array_ops.normalized_projection(_centered(kernel, array_ops), *norm)
+    `norm` (`_norm`'s (gamma, shift, epsilon)), by the namespace;
+    `recurrent`: W is the recurrent kernel (its projection is on the
+    recurrence's chain, the input's is not)."""
+    return array_ops.normalized_projection(_centered(kernel, array_ops), *norm, recurrent=recurrent)
 
 
 def _norm(norm_layer, array_ops, *shifts):
@@ -65,7 +69,7 @@ def _lstm(cell, array_ops):
     k_norm = _norm(cell.kernel_norm, array_ops, _optional(array_ops, cell.recurrent_norm.beta), bias)
     r_gamma, _, r_epsilon = _norm(cell.recurrent_norm, array_ops)
     input_projection = _projection(cell.kernel, k_norm, array_ops)
-    recurrent_projection = _projection(cell.recurrent_kernel, (r_gamma, None, r_epsilon), array_ops)
+    recurrent_projection = _projection(cell.recurrent_kernel, (r_gamma, None, r_epsilon), array_ops, recurrent=True)
     s_norm = _norm(cell.state_norm, array_ops)
     act, rec_act = cell.activation, cell.recurrent_activation
     carry_normalized_state = cell.carry_normalized_state
@@ -92,7 +96,7 @@ def _gru(cell, array_ops):
     k_norm = _norm(cell.kernel_norm, array_ops, input_bias)
     input_projection = _projection(cell.kernel, k_norm, array_ops)
     r_norm = _norm(cell.recurrent_norm, array_ops, recurrent_bias)
-    recurrent_projection = _projection(cell.recurrent_kernel, r_norm, array_ops)
+    recurrent_projection = _projection(cell.recurrent_kernel, r_norm, array_ops, recurrent=True)
     act, rec_act = cell.activation, cell.recurrent_activation
 
     def step(x, states, h_for_matmul):

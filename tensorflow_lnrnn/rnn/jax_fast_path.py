@@ -143,7 +143,7 @@ class JaxArrayOps:
     read = staticmethod(lambda variable: variable.value)  # (the stateless scope's value, autocast)
     center_columns = staticmethod(lambda w: w - jnp.mean(w, axis=-1, keepdims=True))
 
-    def normalized_projection(self, kernel, gamma, shift, epsilon):
+    def normalized_projection(self, kernel, gamma, shift, epsilon, recurrent=False):  # (either kernel alike)
         gram = self.gram_up_to is not None and kernel.dtype == jnp.float32
         if gram and kernel.shape[0] <= self.gram_up_to:
             return gram_projection(kernel, gamma, shift, epsilon)

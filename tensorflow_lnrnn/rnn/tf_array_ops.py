@@ -99,13 +99,15 @@ def gram_projection(kernel, gamma, shift, epsilon):
 
 class TFArrayOps:
     """`fused_steps.py`'s namespace for TensorFlow (Keras 3's TF backend and
-    Keras 2). `gram_up_to`: projections by kernels of at most that many rows
-    (in float32), the input's and the recurrent one, are normalized by their
-    Gram matrix (`gram_projection`); None: none (the loop plan's,
-    `tf_fast_path.loop_plan`)."""
+    Keras 2). `gram_up_to`: the recurrent projection, by a kernel of at most
+    that many rows (units, in float32), is normalized by its kernel's Gram
+    matrix (`gram_projection`); `gram_input_up_to`: the same for the input's
+    projection, by a kernel of at most that many rows (the input's
+    features); None: not (the loop plan's, `tf_fast_path.loop_plan`)."""
 
-    def __init__(self, gram_up_to=None):
+    def __init__(self, gram_up_to=None, gram_input_up_to=None):
         self.gram_up_to = gram_up_to
+        self.gram_input_up_to = gram_input_up_to
 
     matmul = staticmethod(tf.matmul)
     split = staticmethod(tf.split)
@@ -123,8 +125,8 @@ class TFArrayOps:
         the loop (`tf_hoisted_gradients.py`): not here."""
         return False
 
-    def normalized_projection(self, kernel, gamma, shift, epsilon):
-        gram = self.gram_up_to is not None and kernel.dtype == tf.float32
-        if gram and kernel.shape[0] <= self.gram_up_to:
+    def normalized_projection(self, kernel, gamma, shift, epsilon, recurrent=False):
+        most_rows = self.gram_up_to if recurrent else self.gram_input_up_to
+        if most_rows is not None and kernel.dtype == tf.float32 and kernel.shape[0] <= most_rows:
             return gram_projection(kernel, gamma, shift, epsilon)
         return fused_steps.plain_projection(self, kernel, gamma, shift, epsilon)

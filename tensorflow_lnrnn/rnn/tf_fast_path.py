@@ -45,9 +45,11 @@ class LoopPlan(NamedTuple):
     rounding). `lanes`: the batch in that many independent lanes.
     `hoist_from`: kernels with at least that many (rows, columns) get their
     weight gradients hoisted out of the backward loop
-    (`tf_hoisted_gradients.py`); None: none. `gram_up_to`: input and
-    recurrent kernels of at most that many rows normalize their projections
-    by their Gram matrix (`tf_array_ops.gram_projection`); None: none.
+    (`tf_hoisted_gradients.py`); None: none. `gram_up_to`: a recurrent
+    kernel of at most that many rows normalizes its projection by its Gram
+    matrix (`tf_array_ops.gram_projection`); None: not.
+    `gram_input_up_to`: the same for the input kernel (rows: the input's
+    features).
     `unroll`: time steps per iteration of the loop (the steps left over
     after the last whole iteration run in a second loop, one per
     iteration); with a length known only at run time, for layers without
@@ -62,6 +64,7 @@ class LoopPlan(NamedTuple):
     gram_up_to: Optional[int] = None
     unroll: int = 1
     chunk_inputs: bool = False
+    gram_input_up_to: Optional[int] = None
 
 
 # Measured on a 2-core CPU (docs/performance.md, "Loop plans"). Inference: two
@@ -78,10 +81,13 @@ class LoopPlan(NamedTuple):
 # training: 0.82-0.96 of the step's time at 64-128 units, even or a loss from
 # 192 (its two (B, H) x (H, H) matmuls per step outweigh the wide ops they
 # remove); in inference even (nothing is kept for a backward loop there).
-# The same for the input projection's normalization (session 12, an Intel
-# Xeon machine): 0.93-0.96 of the step's time for the LSTM and GRU at the
-# small size (input 32), even at the large one (input 128): off the chain,
-# the gate-wide ops it removes were still work for the executor's threads.
+# The same for the input projection's normalization: 0.93-0.96 of the
+# step's time for the LSTM and GRU with 16-32 input features (sessions 12 and
+# 18, Intel and AMD machines): off the chain, the gate-wide ops it removes
+# were still work for the executor's threads; even at 48-64 features, and a
+# loss at 128 (session 18: the LSTM 1.10-1.19 at the large size, where an
+# Intel machine had read it even): its two (B, input) x (input, input)
+# matmuls per step outgrow what it removes.
 # Several time steps per loop iteration, in training: each iteration's
 # control-flow ops (a few per loop variable, forward and backward, some on the
 # recurrence's chain) are shared by its steps, which counts where a step is
@@ -102,6 +108,7 @@ LANES_FROM = (32, 128)  # (static batch, units)
 LANES_FROM_SIZE = {"simple_rnn": 64 * 128}  # static batch x units
 HOIST_FROM = (512, 512)
 GRAM_UP_TO = 128
+GRAM_INPUT_UP_TO = 32
 UNROLL_IN_TRAINING = {"lstm": 2, "gru": 2, "simple_rnn": 4}
 UNROLL_IN_INFERENCE = {"lstm": (4, 4), "gru": (1, 4), "simple_rnn": (4, 4)}  # (one lane, two lanes)
 # An iteration's input parts at once (session 11): fewer, larger ops, which
@@ -123,7 +130,14 @@ def loop_plan(family, batch_size, units, training, static_length=True):
     if training:
         unroll = UNROLL_IN_TRAINING[family]
         chunk = _chunk_inputs(family, batch_size, units, unroll, training)
-        return LoopPlan(lanes=1, hoist_from=HOIST_FROM, gram_up_to=GRAM_UP_TO, unroll=unroll, chunk_inputs=chunk)
+        return LoopPlan(
+            lanes=1,
+            hoist_from=HOIST_FROM,
+            gram_up_to=GRAM_UP_TO,
+            unroll=unroll,
+            chunk_inputs=chunk,
+            gram_input_up_to=GRAM_INPUT_UP_TO,
+        )
     min_batch, min_units = LANES_FROM
     min_size = LANES_FROM_SIZE.get(family, 0)
     large = (batch_size is None or (batch_size >= min_batch and batch_size * units >= min_size)) and units >= min_units
@@ -244,9 +258,9 @@ def run(family, layer, sequences, initial_state, mask, training, zoneout_masks=N
         sequences = sequences * tf.expand_dims(dp_mask, 1)  # the same mask at every step
     plan = loop_plan(family, sequences.shape[0], cell.units, training, static_length=sequences.shape[1] is not None)
     lanes = plan.lanes
-    array_ops = TFArrayOps(plan.gram_up_to)
+    array_ops = TFArrayOps(plan.gram_up_to, plan.gram_input_up_to)
     if plan.hoist_from is not None:
-        array_ops = tf_hoisted_gradients.HoistedArrayOps(plan.hoist_from, plan.gram_up_to)
+        array_ops = tf_hoisted_gradients.HoistedArrayOps(plan.hoist_from, plan.gram_up_to, plan.gram_input_up_to)
     input_part, recurrent_part = fused_steps.make_step_parts(family, cell, array_ops)
     hoisted_kernels = getattr(array_ops, "kernels", [])  # (the ones big enough)
     zoneout_on = bool(cell.zoneout_rates())

@@ -39,10 +39,10 @@ class HoistedArrayOps(TFArrayOps):
     `fused_steps._centered`) returns a `HoistedKernel`, and `matmul` by one
     reads that kernel's probe for the current step and records its input."""
 
-    def __init__(self, min_shape, gram_up_to=None):
+    def __init__(self, min_shape, gram_up_to=None, gram_input_up_to=None):
         """`min_shape`: (rows, columns); smaller kernels keep their per-step
-        gradients. `gram_up_to`: as `TFArrayOps`'s."""
-        super().__init__(gram_up_to)
+        gradients. `gram_up_to`, `gram_input_up_to`: as `TFArrayOps`'s."""
+        super().__init__(gram_up_to, gram_input_up_to)
         self.min_shape = min_shape
         self.kernels = []
         self._probes = self._inputs = None
@@ -57,10 +57,10 @@ class HoistedArrayOps(TFArrayOps):
         self.kernels.append(kernel)
         return kernel
 
-    def normalized_projection(self, kernel, gamma, shift, epsilon):
+    def normalized_projection(self, kernel, gamma, shift, epsilon, recurrent=False):
         if isinstance(kernel, HoistedKernel):  # (its matmul below reads the step's probe)
             return fused_steps.plain_projection(self, kernel, gamma, shift, epsilon)
-        return super().normalized_projection(kernel, gamma, shift, epsilon)
+        return super().normalized_projection(kernel, gamma, shift, epsilon, recurrent)
 
     def matmul(self, a, b):
         if not isinstance(b, HoistedKernel):

@@ -136,17 +136,26 @@ def test_the_tf_plan_turns_it_on_for_kernels_of_few_rows_in_training(monkeypatch
 
     if tf.config.list_logical_devices("GPU"):
         pytest.skip("the plans are for CPU-only machines")
-    assert tf_fast_path.loop_plan("lstm", 64, 128, training=True).gram_up_to == tf_fast_path.GRAM_UP_TO == 128
-    assert tf_fast_path.loop_plan("lstm", 64, 128, training=False).gram_up_to is None
+    training = tf_fast_path.loop_plan("lstm", 64, 128, training=True)
+    assert training.gram_up_to == tf_fast_path.GRAM_UP_TO == 128
+    assert training.gram_input_up_to == tf_fast_path.GRAM_INPUT_UP_TO == 32
+    inference = tf_fast_path.loop_plan("lstm", 64, 128, training=False)
+    assert inference.gram_up_to is None and inference.gram_input_up_to is None
     used = []
     monkeypatch.setattr(tf_array_ops, "gram_projection", lambda kernel, *args: used.append(kernel.shape[0]))
-    ops = tf_array_ops.TFArrayOps(gram_up_to=128)
-    for rows, dtype in ((128, "float32"), (32, "float32"), (192, "float32"), (128, "float16")):
+    # The recurrent kernel by `gram_up_to`, the input's by `gram_input_up_to`.
+    ops = tf_array_ops.TFArrayOps(gram_up_to=128, gram_input_up_to=32)
+    kernels = ((128, "float32", True), (32, "float32", True), (192, "float32", True), (128, "float16", True))
+    kernels += ((32, "float32", False), (16, "float32", False), (64, "float32", False), (32, "float16", False))
+    for rows, dtype, recurrent in kernels:
         kernel = tf.zeros((rows, 512), dtype)
-        ops.normalized_projection(kernel, tf.ones((512,)), None, 1e-3)
-    assert used == [128, 32]
+        ops.normalized_projection(kernel, tf.ones((512,)), None, 1e-3, recurrent=recurrent)
+    assert used == [128, 32, 32, 16]
     used.clear()
-    tf_array_ops.TFArrayOps(gram_up_to=None).normalized_projection(tf.zeros((32, 512)), tf.ones((512,)), None, 1e-3)
+    for recurrent in (True, False):
+        tf_array_ops.TFArrayOps().normalized_projection(
+            tf.zeros((32, 512)), tf.ones((512,)), None, 1e-3, recurrent=recurrent
+        )
     assert used == []
 
 

@@ -124,7 +124,9 @@ def test_inference_lanes_split_a_dynamic_batch(case, rng):
     assert plan(1, 128, training=False) == plan(16, 128, training=False) == plan(None, 64, training=False) == one_lane
     # Training: one lane, several steps per iteration (test_unrolled_loop... below).
     unroll = {"lstm": 2, "gru": 2, "simple_rnn": 4}[family]
-    assert plan(64, 128, training=True) == tf_fast_path.LoopPlan(1, (512, 512), gram_up_to=128, unroll=unroll)
+    assert plan(64, 128, training=True) == tf_fast_path.LoopPlan(
+        1, (512, 512), gram_up_to=128, unroll=unroll, gram_input_up_to=32
+    )
     # A length known only at run time: several steps per iteration in training only.
     assert plan(None, 128, training=True, static_length=False) == plan(None, 128, training=True)
     assert plan(None, 128, training=False, static_length=False) == lanes._replace(unroll=1)
