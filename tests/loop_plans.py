@@ -21,7 +21,7 @@ def loop_plans():
     iteration (with the tests' 1-6 steps: none, some or all left over after
     the last whole iteration); an iteration's input parts at once or not;
     no input kernel normalized by its Gram matrix, or the ones with at most
-    1-12 rows (the tests' 1-6 features: some or all)."""
+    1-12 rows (all or some of the tests' few input features)."""
     hoist_from = st.none() | st.tuples(st.integers(1, 6), st.integers(1, 12))
     gram_up_to = st.none() | st.integers(1, 12)
     return st.tuples(st.sampled_from([1, 2]), hoist_from, gram_up_to, st.integers(1, 3), st.booleans(), gram_up_to)
