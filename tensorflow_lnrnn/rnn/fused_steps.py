@@ -37,7 +37,8 @@ def _centered(kernel, array_ops):
 
 
 def plain_projection(array_ops, kernel, gamma, shift, epsilon, recurrent=False):
-    """`normalized_projection` as the namespace's `layer_norm` of its `matmul`."""
+    """`normalized_projection` as the namespace's `layer_norm` of its `matmul`
+    (for either kernel: `recurrent` is taken for the namespaces' signature)."""
     return lambda v: array_ops.layer_norm(array_ops.matmul(v, kernel), gamma, shift, epsilon, centered=True)
 
 

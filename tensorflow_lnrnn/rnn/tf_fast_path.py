@@ -85,8 +85,8 @@ class LoopPlan(NamedTuple):
 # step's time for the LSTM and GRU with 16-32 input features (sessions 12 and
 # 18, Intel and AMD machines): off the chain, the gate-wide ops it removes
 # were still work for the executor's threads; even at 48-64 features, and a
-# loss at 128 (session 18: the LSTM 1.10-1.19 at the large size, where an
-# Intel machine had read it even): its two (B, input) x (input, input)
+# loss at 128 (session 18: the large LSTM's training 1.16-1.20 of Keras's
+# LSTM with it, where an Intel machine had read it even): its two (B, input) x (input, input)
 # matmuls per step outgrow what it removes.
 # Several time steps per loop iteration, in training: each iteration's
 # control-flow ops (a few per loop variable, forward and backward, some on the
