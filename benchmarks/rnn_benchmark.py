@@ -9,9 +9,9 @@ alike), it times a training step (forward, backward, SGD update) and inference:
 - `keras`:    keras.layers.LSTM / GRU / SimpleRNN (no normalization)
 
 On the TensorFlow backend it also counts, for each variant, the ops in the body
-of the time loop, forward and backward (read from the compiled step's graph;
-Identity, NoOp and Const left out): a measure of per-step dispatch that machine
-noise does not move.
+of the time loop that run, forward and backward (read from the compiled step's
+graph; Identity, NoOp and Const left out, and the ops that TensorFlow prunes):
+a measure of per-step dispatch that machine noise does not move.
 
 `--backend jax|torch` runs the same comparison on another Keras 3 backend
 (KERAS_BACKEND is set from it before Keras is imported): on JAX each call is a
@@ -231,7 +231,8 @@ def loop_op_counts(function, steps_per_iteration=1):
     read from its graph (the ops of an iteration over its
     `steps_per_iteration`): {"forward": n} for inference, plus "backward" for
     a training step. A figure that, unlike timings, does not move with the
-    machine's noise. TensorFlow only ({} on the other backends)."""
+    machine's noise. Only the ops that run count (`_live_nodes`). TensorFlow
+    only ({} on the other backends)."""
     if not hasattr(function, "get_concrete_function"):
         return {}
     graph = function.get_concrete_function().graph.as_graph_def()
@@ -251,9 +252,29 @@ def loop_op_counts(function, steps_per_iteration=1):
     counts = {}
     for name, body in loops(graph.node):
         direction = "backward" if name.startswith("gradient") or "_grad" in name else "forward"
-        counts[direction] = max(counts.get(direction, 0), sum(n.op not in NOT_COUNTED for n in body.node_def))
+        counted = sum(node.op not in NOT_COUNTED for node in _live_nodes(body))
+        counts[direction] = max(counts.get(direction, 0), counted)
     per_step = {d: n / steps_per_iteration for d, n in counts.items()}
     return {d: int(n) if n == int(n) else round(n, 1) for d, n in per_step.items()}
+
+
+def _live_nodes(body):
+    """The nodes of a function body that TensorFlow runs: those that an
+    output of the body (or a stateful op) depends on. It prunes the others
+    when it instantiates the function (autodiff leaves some: an input's
+    gradient where the input needs none), so they cost no time."""
+    from tensorflow.python.framework import op_def_registry
+
+    nodes = {node.name: node for node in body.node_def}
+    stateful = [n.name for n in body.node_def if getattr(op_def_registry.get(n.op), "is_stateful", False)]
+    pending = [*body.ret.values(), *body.control_ret.values(), *stateful]
+    live = set()
+    while pending:
+        name = pending.pop().lstrip("^").split(":")[0]
+        if name in nodes and name not in live:
+            live.add(name)
+            pending.extend(nodes[name].input)
+    return [node for node in body.node_def if node.name in live]
 
 
 def time_call(function):

@@ -145,3 +145,28 @@ def test_the_fast_path_ab_benchmark_loads_the_other_checkouts_modules(monkeypatc
         assert row["ops"]["this"] == row["ops"]["other"] and row["ops"]["this"]
         assert min(row["median_ms"].values()) > 0
     assert tf_fast_path.run.__module__ == "tensorflow_lnrnn.rnn.tf_fast_path"
+
+
+@pytest.mark.tensorflow_backend
+def test_loop_op_counts_leave_out_ops_that_reach_no_output():
+    """A loop body's op that no output depends on is pruned by TensorFlow
+    before the body runs (autodiff leaves such ops: an input's gradient where
+    the input needs none), so the per-step figure does not count it."""
+    import tensorflow as tf
+
+    count = load_benchmark().loop_op_counts
+
+    def loop(with_dead_op):
+        @tf.function
+        def run(x, kernel):
+            def body(i, v):
+                if with_dead_op:
+                    tf.matmul(v, kernel)  # unused
+                return i + 1, tf.tanh(v * 2.0)
+
+            return tf.while_loop(lambda i, v: i < 3, body, (0, x))[1]
+
+        return tf.function(lambda: run(tf.ones((2, 2)), tf.ones((2, 2))))
+
+    live, with_dead = count(loop(False)), count(loop(True))
+    assert live == with_dead and live["forward"] == 4  # the two counters' AddV2 (ours, the loop's), Mul, Tanh
