@@ -352,10 +352,30 @@ def ops_per_step(row, variant):
     return "+".join(str(counts[d]) for d in ("forward", "backward") if d in counts) or "-"
 
 
+def cpu_model(cpuinfo="/proc/cpuinfo"):
+    """The CPU's model name, family and model from Linux's `cpuinfo` (empty
+    elsewhere). A hypervisor may give only a vendor's line ("AMD EPYC"),
+    where the family and model still tell the generations apart: timings
+    from two machines of the same name are not comparable."""
+    fields = {"model name": "name", "cpu family": "family", "model": "model"}
+    found = {}
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                name = fields.get(key.strip())
+                if name and name not in found:
+                    found[name] = value.strip()
+    except OSError:
+        pass
+    return found
+
+
 def machine():
     return {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
+        "cpu": cpu_model(),
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
         "backend": backend(),

@@ -170,3 +170,16 @@ def test_loop_op_counts_leave_out_ops_that_reach_no_output():
 
     live, with_dead = count(loop(False)), count(loop(True))
     assert live == with_dead and live["forward"] == 4  # the two counters' AddV2 (ours, the loop's), Mul, Tanh
+
+
+def test_the_machine_record_names_the_cpus_family_and_model(tmp_path):
+    """Two machines that a hypervisor names alike ("AMD EPYC") are told apart
+    by the family and model of Linux's cpuinfo; the first processor's lines
+    count, and "model name" is not read as "model"."""
+    module = load_benchmark()
+    cpuinfo = tmp_path / "cpuinfo"
+    one = "processor\t: {0}\nvendor_id\t: AuthenticAMD\ncpu family\t: {1}\nmodel\t\t: {2}\nmodel name\t: AMD EPYC\n\n"
+    cpuinfo.write_text(one.format(0, 26, 2) + one.format(1, 25, 1))
+    assert module.cpu_model(str(cpuinfo)) == {"family": "26", "model": "2", "name": "AMD EPYC"}
+    assert module.cpu_model(str(tmp_path / "absent")) == {}
+    assert "cpu" in module.machine()
