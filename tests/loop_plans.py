@@ -1,7 +1,7 @@
 """Forcing the TensorFlow fast path's loop plan (`tf_fast_path.loop_plan`:
 lanes, hoisted weight gradients, Gram-matrix normalizations, time steps per
 iteration, input parts by iteration) in tests. The plan is chosen by sizes that
-tests do not reach (hoisting starts at 512 x 512 kernels), so the tests that pin the
+tests do not reach (hoisting starts at 512 x 512 kernels, 1024 x 1024 for the SimpleRNN), so the tests that pin the
 fast path to Keras's loop force each plan instead: the hypothesis test draws
 one per example, over the whole product of options."""
 

@@ -74,7 +74,8 @@ class LoopPlan(NamedTuple):
 # at run time counts as large (served batches). Training: lanes lost (each
 # lane's matmuls and weight gradients stream the kernels again); hoisting a
 # kernel's weight gradient won for kernels of 512 x 512 and more (the kernel
-# and its per-step gradient outgrow the caches: 0.88-0.99 of the step's time),
+# and its per-step gradient outgrow the caches: 0.88-0.99 of the step's time;
+# the SimpleRNN's, of one gate's width, from 1024 x 1024, below),
 # and was even or lost for smaller ones (the per-step matmuls are cheap there,
 # and run beside the chain of small ops on the recurrence; a 512 x 128 kernel:
 # 1.26). The Gram-matrix normalization of the recurrent projection, in
@@ -107,6 +108,13 @@ LANES_FROM = (32, 128)  # (static batch, units)
 # they lost, 1.14-1.54; at 32 x 256 and 96 x 128 they won, 0.86).
 LANES_FROM_SIZE = {"simple_rnn": 64 * 128}  # static batch x units
 HOIST_FROM = (512, 512)
+# The SimpleRNN's kernels have one gate's width: its 512 x 512 recurrent
+# kernel is a quarter of the LSTM's 512 x 2048, and hoisting it lost
+# (hoisted / not, training: 1.06-1.14 at 32 x 512 and 16 x 768 units, on
+# the AMD EPYC machines of sessions 18 and 20; session 6's machine read 0.92
+# at 32 x 512); at 1024 units (the LSTM's 512-unit kernel's size) it won on
+# both (0.85-0.88).
+HOIST_FROM_BY_FAMILY = {"simple_rnn": (1024, 1024)}
 GRAM_UP_TO = 128
 GRAM_INPUT_UP_TO = 32
 UNROLL_IN_TRAINING = {"lstm": 2, "gru": 2, "simple_rnn": 4}
@@ -132,7 +140,7 @@ def loop_plan(family, batch_size, units, training, static_length=True):
         chunk = _chunk_inputs(family, batch_size, units, unroll, training)
         return LoopPlan(
             lanes=1,
-            hoist_from=HOIST_FROM,
+            hoist_from=HOIST_FROM_BY_FAMILY.get(family, HOIST_FROM),
             gram_up_to=GRAM_UP_TO,
             unroll=unroll,
             chunk_inputs=chunk,

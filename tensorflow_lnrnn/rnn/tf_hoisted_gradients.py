@@ -12,7 +12,8 @@ The numbers are the same (`tests/robustness/masking_test.py` draws this plan
 among the others, values and gradients against Keras's loop).
 
 Measured (docs/performance.md): a win for kernels from 512 x 512 (they and
-their per-step gradients outgrow the cores' caches), even or a loss below,
+their per-step gradients outgrow the cores' caches; the SimpleRNN's, of one
+gate's width, from 1024 x 1024), even or a loss below,
 where the per-step matmuls are cheap and run beside the recurrence's chain of
 small ops; `tf_fast_path.loop_plan` decides.
 """
