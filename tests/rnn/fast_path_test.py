@@ -147,3 +147,30 @@ def test_compiled_training_steps_match_the_generic_loop(case, inputs, rng):
         weights.append(model.get_weights())
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-4)
     assert_close(weights[0], weights[1], atol=1e-4)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch's autograd graph")
+def test_torch_loop_reads_the_steps_inputs_without_a_slice_per_step(case, rng):
+    """The PyTorch loop takes its steps' inputs by one `unbind`, whose gradient
+    is one stack: a slice per step would add, per step, a gradient as large as
+    the whole sequence (what a stacked layer's training pays for)."""
+    import torch
+
+    layer, _ = fast_and_generic(case, return_sequences=True)
+    x = torch.tensor(rng.normal(size=(BATCH, TIME, INPUT_DIM)).astype("float32"), requires_grad=True)
+    output = layer(x, training=True)
+    reaches_x, seen = set(), {}
+
+    def reaches(node):  # whether the input's gradient flows through `node`
+        if node is None:
+            return False
+        if node not in seen:
+            seen[node] = getattr(node, "variable", None) is x
+            seen[node] = seen[node] | any([reaches(child) for child, _ in node.next_functions])
+            if seen[node]:
+                reaches_x.add(node)
+        return seen[node]
+
+    assert reaches(output.grad_fn)
+    names = [node.name() for node in reaches_x]
+    assert "UnbindBackward0" in names and not {"SelectBackward0", "SliceBackward0"} & set(names), sorted(names)
