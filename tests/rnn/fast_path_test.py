@@ -159,18 +159,16 @@ def test_torch_loop_reads_the_steps_inputs_without_a_slice_per_step(case, rng):
     layer, _ = fast_and_generic(case, return_sequences=True)
     x = torch.tensor(rng.normal(size=(BATCH, TIME, INPUT_DIM)).astype("float32"), requires_grad=True)
     output = layer(x, training=True)
-    reaches_x, seen = set(), {}
+    seen = {}  # autograd node -> whether the input's gradient flows through it
 
-    def reaches(node):  # whether the input's gradient flows through `node`
+    def reaches(node):
         if node is None:
             return False
         if node not in seen:
-            seen[node] = getattr(node, "variable", None) is x
-            seen[node] = seen[node] | any([reaches(child) for child, _ in node.next_functions])
-            if seen[node]:
-                reaches_x.add(node)
+            children = [reaches(child) for child, _ in node.next_functions]  # (all visited)
+            seen[node] = getattr(node, "variable", None) is x or any(children)
         return seen[node]
 
     assert reaches(output.grad_fn)
-    names = [node.name() for node in reaches_x]
+    names = [node.name() for node, reaches_x in seen.items() if reaches_x]
     assert "UnbindBackward0" in names and not {"SelectBackward0", "SliceBackward0"} & set(names), sorted(names)
