@@ -18,7 +18,8 @@ a measure of per-step dispatch that machine noise does not move.
 `jax.jit`-compiled function of the layer's `stateless_call` (training: value,
 gradient and SGD update); on PyTorch, eager calls (inference under `no_grad`).
 
-Warm-up calls are excluded; it reports median and interquartile range per
+Warm-up calls are excluded, each timed call waits for the process to be idle
+(`wait_until_idle`); it reports median and interquartile range per
 variant, and the ratios `ours / keras` (target <= 1.10) and `rnn_cell / ours`
 (target >= 1.2). Writes JSON and a bar chart PNG.
 
@@ -289,12 +290,35 @@ def time_call(function):
     return time.perf_counter() - start
 
 
+def wait_until_idle(window_s=0.005, busy_fraction=0.1, max_s=0.5):
+    """Returns once this process's threads have used under `busy_fraction` of
+    one core for a `window_s` (or after `max_s`); the seconds it waited.
+    Why: on JAX (XLA's CPU runtime) a training step leaves worker threads
+    spinning for about 20 ms after it returns (measured: 19 ms of CPU time in
+    the 20 ms after a large GRU training step, none after an inference call).
+    In a model one compiled step follows another of its own, but here each
+    call follows another variant's: without this wait, the call after a
+    training step shares the 2 cores with those threads and reads up to 1.5x
+    slower, and which variant it is depends only on the order of the round
+    (docs/performance.md, "Method")."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < max_s:
+        cpu = time.process_time()
+        time.sleep(window_s)
+        if time.process_time() - cpu < busy_fraction * window_s:
+            break
+    return time.perf_counter() - start
+
+
 def time_interleaved(calls, repeats, after_round=None):
     """{key: [seconds]}: `repeats` rounds, each calling every one of `calls`
-    ({key: callable}) once in turn, so that machine noise hits them alike."""
+    ({key: callable}) once in turn, so that machine noise hits them alike;
+    each call starts on an idle process (`wait_until_idle`), so that none
+    pays for the threads of the call before it."""
     samples = {key: [] for key in calls}
     for round_ in range(repeats):
         for key, call in calls.items():
+            wait_until_idle()
             samples[key].append(time_call(call))
         if after_round:
             after_round(round_)

@@ -183,3 +183,41 @@ def test_the_machine_record_names_the_cpus_family_and_model(tmp_path):
     assert module.cpu_model(str(cpuinfo)) == {"family": "26", "model": "2", "name": "AMD EPYC"}
     assert module.cpu_model(str(tmp_path / "absent")) == {}
     assert "cpu" in module.machine()
+
+
+def _spin_in_background(seconds):
+    """A thread that keeps one core busy for `seconds`, as the worker threads
+    that XLA's CPU runtime leaves spinning after a training step; joined by the caller."""
+    import threading
+    import time
+
+    def spin():
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+
+    thread = threading.Thread(target=spin)
+    thread.start()
+    return thread
+
+
+def test_each_timed_call_waits_until_the_threads_of_the_call_before_it_are_idle():
+    """`wait_until_idle` returns only after a busy thread stops (here, 0.15 s of
+    spinning), at once on an idle process, and at `max_s` whatever runs; and
+    `time_interleaved` waits before every call."""
+    module = load_benchmark()
+    thread = _spin_in_background(0.15)
+    waited = module.wait_until_idle()
+    busy_after = thread.is_alive()
+    thread.join()
+    assert waited >= 0.1 and not busy_after
+    assert module.wait_until_idle() < 0.05
+    thread = _spin_in_background(1.0)
+    waited = module.wait_until_idle(max_s=0.2)
+    thread.join()
+    assert 0.2 <= waited < 0.5
+
+    events = []
+    module.wait_until_idle = lambda: events.append("wait")
+    samples = module.time_interleaved({"a": lambda: events.append("a"), "b": lambda: events.append("b")}, 2)
+    assert events == ["wait", "a", "wait", "b"] * 2 and {k: len(v) for k, v in samples.items()} == {"a": 2, "b": 2}
