@@ -124,7 +124,8 @@ def gram_projection(kernel, gamma, shift, epsilon):
 # training (`gram_projection`): 0.95-0.98 of the plain loop's time for the
 # small LSTM and GRU (input 32), where 128 rows (the recurrent kernel too)
 # read 0.93-1.02 and lost at the large size (input 128: 1.01-1.06). In
-# inference none is: it lost there (docs/performance.md, "What was tried").
+# inference none is: it ties the plain projection there (1.00-1.01, session 22;
+# docs/performance.md, "What was tried").
 GRAM_UP_TO_IN_TRAINING = 64
 
 
