@@ -67,6 +67,15 @@ def _seed_and_clean_state():
     keras.utils.set_random_seed(1234)
     yield
     keras.backend.clear_session(**_CLEAR_SESSION_ARGS)
+    if BACKEND == "jax":
+        # JAX keeps every compiled executable, and XLA's CPU runtime maps each
+        # one's code into memory: a test over many hypothesis draws adds about
+        # 370 maps a draw, and a process past Linux's limit of 65530
+        # (vm.max_map_count) segfaults in XLA's compiler (seen after 180 draws
+        # in one process). Freeing them after each test bounds the count.
+        import jax
+
+        jax.clear_caches()
 
 
 @pytest.fixture(scope="session")
