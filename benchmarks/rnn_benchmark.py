@@ -300,7 +300,7 @@ def wait_until_idle(window_s=0.005, busy_fraction=0.1, max_s=0.5):
     call follows another variant's: without this wait, the call after a
     training step shares the 2 cores with those threads and reads up to 1.5x
     slower, and which variant it is depends only on the order of the round
-    (docs/performance.md, "Method")."""
+    (docs/performance.md, "How it is measured")."""
     start = time.perf_counter()
     while time.perf_counter() - start < max_s:
         cpu = time.process_time()
